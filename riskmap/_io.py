@@ -1,0 +1,92 @@
+"""Atomic output writing and safe output names."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from riskmap.errors import RiskmapError
+
+__all__ = ["atomic_path", "safe_filename", "write_text_atomic"]
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it on success.
+
+    The temporary file sits in the same folder, so the final rename is
+    atomic on POSIX. If the block raises, or the process dies, ``target``
+    keeps its previous content and the temporary file is removed (or, after
+    a hard kill, left with a ``.tmp-`` prefix that later runs ignore).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_path(d / "a.txt") as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> (d / "a.txt").read_text()
+    'done'
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(
+        prefix=f".tmp-{target.stem}-", suffix=target.suffix, dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(target: str | Path, text: str) -> Path:
+    """Write ``text`` as UTF-8 to ``target`` atomically and return the path."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(target)
+
+
+_UNSAFE = re.compile(r"[^\w\-.]+", re.UNICODE)
+
+
+def safe_filename(name: str, *, fallback: str = "unnamed") -> str:
+    """Turn any text (a county name, an ID) into a safe file name.
+
+    Path separators, ``..``, control characters and characters that Windows
+    forbids are replaced, so the result never leaves the folder it is
+    joined to. Chinese characters are kept.
+
+    Examples
+    --------
+    >>> safe_filename("../../outside")
+    'outside'
+    >>> safe_filename("那坡县:旧?*")
+    '那坡县_旧'
+    >>> safe_filename("田阳县/田阳区")
+    '田阳县_田阳区'
+    """
+    text = unicodedata.normalize("NFC", str(name))
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"\.{2,}", ".", text).strip("._ ")
+    if not text:
+        text = fallback
+    return text[:120]
+
+
+def within(folder: str | Path, name: str) -> Path:
+    """Join a data-derived ``name`` to ``folder`` and refuse to escape it."""
+    base = Path(folder).resolve()
+    path = (base / safe_filename(name)).resolve()
+    if base not in path.parents:
+        raise RiskmapError(f"output name {name!r} would leave the folder {base}")
+    return path
