@@ -163,6 +163,7 @@ class RiskSection(_Strict):
     }
     hazard_combination: Literal["weighted_arithmetic", "max"] = "weighted_arithmetic"
     exposure_method: Literal["log", "minmax"] = "log"
+    aggregation: Literal["geometric", "product", "arithmetic"] = "geometric"
     vulnerability: float = Field(1.0, ge=0, le=1)
     classification: Literal[
         "natural_breaks", "quantile", "equal_interval", "thresholds"
