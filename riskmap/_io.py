@@ -9,10 +9,11 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from riskmap.errors import RiskmapError
 
-__all__ = ["atomic_path", "safe_filename", "write_text_atomic"]
+__all__ = ["atomic_path", "safe_filename", "write_text_atomic", "write_vector_atomic"]
 
 
 @contextlib.contextmanager
@@ -54,6 +55,31 @@ def write_text_atomic(target: str | Path, text: str) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
+
+
+def write_vector_atomic(
+    gdf: Any, target: str | Path, *, layer: str | None = None, **kwargs: Any
+) -> Path:
+    """Write a GeoDataFrame to ``target`` atomically with pyogrio.
+
+    The layer is named after ``target`` (not after the temporary file,
+    whose name GeoPackage would refuse) unless ``layer`` is given.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, geopandas as gpd
+    >>> from shapely import Point
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> g = gpd.GeoDataFrame({"id": ["007"]}, geometry=[Point(1, 2)], crs=4326)
+    >>> write_vector_atomic(g, d / "sites.gpkg").name
+    'sites.gpkg'
+    >>> gpd.read_file(d / "sites.gpkg", layer="sites")["id"].tolist()
+    ['007']
+    """
+    target = Path(target)
+    with atomic_path(target) as tmp:
+        gdf.to_file(tmp, layer=layer or target.stem, engine="pyogrio", **kwargs)
+    return target
 
 
 _UNSAFE = re.compile(r"[^\w\-.]+", re.UNICODE)
