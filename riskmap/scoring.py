@@ -1,0 +1,834 @@
+"""Risk scoring: normalisation, weights, aggregation, classes and units.
+
+The engine behind a risk zoning in the manner of the natural-hazard risk
+census: indicators are scaled to 0–1 (:func:`normalize`), weighted
+(directly, or by AHP with :func:`ahp_weights`), combined
+(:func:`aggregate`, :func:`inform_risk`, :func:`risk_index`), cut into
+levels (:func:`classify`) and summarised per county or township
+(:func:`aggregate_to_units`). All functions are pure: tables in, tables
+out, no files read or written.
+
+Conventions
+-----------
+* Every score lies in [0, 1]; a higher score means a higher risk.
+* NaN means "unknown" and stays NaN: it is never silently read as 0.
+* Classes are integers 1..k with k the highest level, held in pandas'
+  nullable ``Int64`` so that a missing score gives a missing class.
+* Relative normalisations (``minmax`` without bounds, ``rank``,
+  ``zscore`` without fixed mean and std) depend on the set of rows scored
+  together; pass fixed bounds, or ``breakpoints``, when a unit must score
+  the same whether it is computed alone or with its neighbours.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import mapclassify
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from riskmap._scoring_checks import (
+    align,
+    as_float_series,
+    check_unique_index,
+    check_unit_interval,
+    normalise_weights,
+    weight_vector,
+)
+from riskmap.errors import ConfigError, FieldError
+
+__all__ = [
+    "Classification",
+    "aggregate",
+    "aggregate_to_units",
+    "classify",
+    "direct_weights",
+    "inform_risk",
+    "normalize",
+    "risk_index",
+]
+
+logger = logging.getLogger(__name__)
+
+NormMethod = Literal["minmax", "rank", "zscore", "breakpoints"]
+ClassMethod = Literal["natural_breaks", "quantile", "equal_interval", "thresholds"]
+UnitRule = Literal[
+    "mean", "area_weighted_mean", "pop_weighted_mean", "area_share_above", "max_class"
+]
+NORM_METHODS: tuple[str, ...] = ("minmax", "rank", "zscore", "breakpoints")
+CLASS_METHODS: tuple[str, ...] = (
+    "natural_breaks",
+    "quantile",
+    "equal_interval",
+    "thresholds",
+)
+UNIT_RULES: tuple[str, ...] = (
+    "mean",
+    "area_weighted_mean",
+    "pop_weighted_mean",
+    "area_share_above",
+    "max_class",
+)
+
+# Score given to every row when a relative normalisation meets a constant
+# indicator: it tells the rows nothing apart, so all sit at the midpoint.
+CONSTANT_SCORE = 0.5
+
+
+# --------------------------------------------------------------------------
+# normalisation
+
+
+def normalize(
+    values: pd.Series | Sequence[float] | np.ndarray,
+    method: NormMethod = "minmax",
+    *,
+    invert: bool = False,
+    **params: Any,
+) -> pd.Series:
+    """Scale an indicator to [0, 1], higher meaning more risk.
+
+    Parameters
+    ----------
+    values : Series or array-like of float
+        Raw indicator values; NaN marks unknown values and stays NaN.
+    method : {"minmax", "rank", "zscore", "breakpoints"}
+        * ``minmax``: ``(x - lower) / (upper - lower)``, clipped to [0, 1].
+          ``lower`` and ``upper`` default to the data's min and max; pass
+          them as parameters to make the score independent of the other
+          rows.
+        * ``rank``: percentile rank, ties sharing their average rank,
+          scaled so the smallest value gets 0 and the largest 1:
+          ``(rank - 1) / (n - 1)``.
+        * ``zscore``: ``z = (x - mean) / std`` (population std, ``ddof=0``)
+          mapped to [0, 1] by the standard normal CDF, so ``z = 0`` gives
+          0.5 and ``z = ±1.96`` gives 0.025 / 0.975. ``mean`` and ``std``
+          may be fixed as parameters.
+        * ``breakpoints``: fixed breakpoints ``breaks`` (increasing) with
+          the ``scores`` they map to (default evenly spaced from 0 to 1).
+          ``mode="linear"`` (default) interpolates between breakpoints;
+          ``mode="step"`` gives every value the score of the last
+          breakpoint at or below it. Values beyond the ends take the end
+          scores.
+    invert : bool, default False
+        Use ``1 - score``, for indicators where more is better (coping
+        capacity, shelter places per person). For ``zscore`` this equals
+        normalising ``-x``.
+    **params
+        ``lower``, ``upper`` (minmax); ``mean``, ``std`` (zscore);
+        ``breaks``, ``scores``, ``mode`` (breakpoints).
+
+    Returns
+    -------
+    Series of float
+        Scores in [0, 1], with the input's index and name.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown method or parameter, or inconsistent breakpoints.
+    FieldError
+        If the values are not numeric or hold infinities.
+
+    Notes
+    -----
+    A constant indicator (all known values equal, or a single known value)
+    separates nothing, so the relative methods give every row 0.5 (the
+    midpoint, which is also what ``rank`` and ``zscore`` yield by their own
+    formulas). ``breakpoints`` and ``minmax`` with both bounds fixed are
+    absolute and do not need this rule.
+
+    Examples
+    --------
+    >>> normalize([2.0, 4.0, 6.0]).tolist()
+    [0.0, 0.5, 1.0]
+    >>> normalize([1.0, 5.0, 5.0, 9.0], "rank").tolist()
+    [0.0, 0.5, 0.5, 1.0]
+    >>> normalize([1.0, None, 3.0], "minmax", invert=True).tolist()
+    [1.0, nan, 0.0]
+    >>> rain = [60.0, 300.0]
+    >>> normalize(rain, "breakpoints", breaks=[0, 50, 100, 250]).round(3).tolist()
+    [0.4, 1.0]
+    >>> normalize([7.0, 7.0]).tolist()
+    [0.5, 0.5]
+    """
+    series = as_float_series(values, "values")
+    x = series.to_numpy(dtype=float)
+    known = ~np.isnan(x)
+    out = np.full(x.shape, np.nan)
+    if method not in NORM_METHODS:
+        raise ConfigError(
+            f"normalisation method {method!r} is unknown. Fix: use one of "
+            f"{list(NORM_METHODS)}"
+        )
+    allowed = {
+        "minmax": {"lower", "upper"},
+        "rank": set(),
+        "zscore": {"mean", "std"},
+        "breakpoints": {"breaks", "scores", "mode"},
+    }[method]
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"normalisation {method!r} takes no parameter(s) {unknown}. Fix: "
+            f"use only {sorted(allowed) or 'no parameters'}"
+        )
+    if known.any():
+        scorer = {
+            "minmax": _minmax,
+            "rank": _rank,
+            "zscore": _zscore,
+            "breakpoints": _breakpoints,
+        }[method]
+        out[known] = scorer(x[known], **params)
+    if invert:
+        out = 1.0 - out
+    return pd.Series(out, index=series.index, name=series.name)
+
+
+def _minmax(
+    x: np.ndarray, lower: float | None = None, upper: float | None = None
+) -> np.ndarray:
+    lo = float(np.min(x)) if lower is None else float(lower)
+    hi = float(np.max(x)) if upper is None else float(upper)
+    if hi < lo:
+        raise ConfigError(
+            f"minmax bounds are reversed: lower={lo:g} > upper={hi:g}. Fix: "
+            "swap them, or use invert=true to reverse the direction"
+        )
+    if hi == lo:
+        logger.info("minmax: constant indicator, every row scores 0.5")
+        return np.full(x.shape, CONSTANT_SCORE)
+    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _rank(x: np.ndarray) -> np.ndarray:
+    if x.size == 1:
+        return np.full(x.shape, CONSTANT_SCORE)
+    ranks = stats.rankdata(x, method="average")
+    return (ranks - 1.0) / (x.size - 1.0)
+
+
+def _zscore(
+    x: np.ndarray, mean: float | None = None, std: float | None = None
+) -> np.ndarray:
+    mu = float(np.mean(x)) if mean is None else float(mean)
+    sd = float(np.std(x)) if std is None else float(std)
+    if sd < 0:
+        raise ConfigError(f"zscore std must be >= 0, got {sd:g}")
+    if sd == 0:
+        logger.info("zscore: constant indicator, every row scores 0.5")
+        return np.full(x.shape, CONSTANT_SCORE)
+    return np.asarray(stats.norm.cdf((x - mu) / sd), dtype=float)
+
+
+def _breakpoints(
+    x: np.ndarray,
+    breaks: Sequence[float] | None = None,
+    scores: Sequence[float] | None = None,
+    mode: str = "linear",
+) -> np.ndarray:
+    if breaks is None or len(breaks) < 2:
+        raise ConfigError(
+            "breakpoints normalisation needs 'breaks' with at least two "
+            f"increasing values, got {breaks!r}. Fix: e.g. breaks=[0, 50, 100]"
+        )
+    b = np.asarray(breaks, dtype=float)
+    s = (
+        np.linspace(0.0, 1.0, b.size)
+        if scores is None
+        else np.asarray(scores, dtype=float)
+    )
+    if np.any(np.diff(b) <= 0):
+        raise ConfigError(f"'breaks' must be strictly increasing, got {b.tolist()}")
+    if s.shape != b.shape or np.any(s < 0) or np.any(s > 1):
+        raise ConfigError(
+            f"'scores' must hold {b.size} values in [0, 1] (one per break), "
+            f"got {s.tolist()}"
+        )
+    if mode == "linear":
+        return np.interp(x, b, s)
+    if mode == "step":
+        idx = np.clip(np.searchsorted(b, x, side="right") - 1, 0, b.size - 1)
+        return s[idx]
+    raise ConfigError(
+        f"breakpoints mode {mode!r} is unknown. Fix: use 'linear' or 'step'"
+    )
+
+
+# --------------------------------------------------------------------------
+# weights and aggregation
+
+
+def direct_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """Check weights given directly and scale them to sum to 1.
+
+    Parameters
+    ----------
+    weights : mapping of str to float
+        Indicator name to weight; non-negative, not all zero.
+
+    Returns
+    -------
+    dict of str to float
+        The same keys, weights summing to 1.
+
+    Raises
+    ------
+    ConfigError
+        If a weight is negative, not finite, or all are zero.
+
+    Examples
+    --------
+    >>> direct_weights({"h_flood": 3, "h_fire": 1})
+    {'h_flood': 0.75, 'h_fire': 0.25}
+    """
+    return normalise_weights(weights, list(weights), "weights")
+
+
+def aggregate(
+    scores: pd.DataFrame,
+    weights: Mapping[str, float],
+    method: Literal["arithmetic", "geometric"] = "arithmetic",
+    *,
+    epsilon: float = 0.0,
+) -> pd.Series:
+    """Combine normalised indicators into one score per row.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        One column per indicator, values in [0, 1].
+    weights : mapping of str to float
+        One weight per column of ``scores`` (scaled to sum to 1 here).
+    method : {"arithmetic", "geometric"}
+        ``arithmetic``: ``sum(w_i * x_i)``, indicators compensate each
+        other. ``geometric``: ``prod(x_i ** w_i)``, a low indicator is
+        hardly compensated.
+    epsilon : float, default 0
+        Geometric only: indicators are raised to ``max(x, epsilon)`` first.
+        With the default 0 a zero indicator (with a positive weight) gives
+        a zero score: no hazard, no risk. A small epsilon such as 0.01
+        lets the other indicators still rank such rows.
+
+    Returns
+    -------
+    Series of float
+        The combined score in [0, 1]; NaN where any weighted indicator is
+        NaN.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"a": [0.2, 1.0], "b": [0.8, 0.0]})
+    >>> aggregate(t, {"a": 1, "b": 1}).tolist()
+    [0.5, 0.5]
+    >>> aggregate(t, {"a": 1, "b": 1}, "geometric").round(3).tolist()
+    [0.4, 0.0]
+    """
+    check_unit_interval(scores, "indicator scores")
+    w = normalise_weights(weights, list(scores.columns), "weights")
+    names = list(scores.columns)
+    x = scores[names].to_numpy(dtype=float)
+    wv = weight_vector(w, names)
+    if method == "arithmetic":
+        # NaN * 0 is NaN: only indicators with a positive weight count.
+        used = wv > 0
+        out = x[:, used] @ wv[used]
+    elif method == "geometric":
+        if not 0.0 <= epsilon < 1.0:
+            raise ConfigError(f"epsilon must lie in [0, 1), got {epsilon:g}")
+        used = wv > 0
+        base = np.maximum(x[:, used], epsilon)
+        out = np.prod(np.power(base, wv[used]), axis=1)
+    else:
+        raise ConfigError(
+            f"aggregation {method!r} is unknown. Fix: use 'arithmetic' or "
+            "'geometric' (or inform_risk for the INFORM form)"
+        )
+    return pd.Series(np.clip(out, 0.0, 1.0), index=scores.index, name="score")
+
+
+def inform_risk(
+    hazard: pd.Series,
+    exposure: pd.Series,
+    vulnerability: pd.Series,
+    capacity: pd.Series,
+) -> pd.Series:
+    """INFORM-style risk from its dimensions, each in [0, 1].
+
+    ``risk = HE ** (1/3) * V ** (1/3) * LCC ** (1/3)`` with
+    ``HE = sqrt(hazard * exposure)`` (the geometric mean of hazard and
+    exposure) and ``LCC = 1 - capacity`` (lack of coping capacity).
+
+    Parameters
+    ----------
+    hazard, exposure, vulnerability, capacity : Series
+        Dimension scores in [0, 1] on the same index; ``capacity`` is the
+        coping capacity (more is better), not its lack.
+
+    Returns
+    -------
+    Series of float
+        Risk in [0, 1], named ``risk_score``; NaN where any input is NaN.
+
+    Examples
+    --------
+    >>> s = lambda v: pd.Series([v])
+    >>> float(inform_risk(s(1.0), s(0.25), s(0.5), s(0.5)).round(6).iloc[0])
+    0.5
+    """
+    index = hazard.index
+    check_unique_index(index, "hazard")
+    parts = pd.DataFrame(
+        {
+            "hazard": hazard,
+            "exposure": align(exposure, index, "exposure"),
+            "vulnerability": align(vulnerability, index, "vulnerability"),
+            "capacity": align(capacity, index, "capacity"),
+        },
+        index=index,
+    )
+    check_unit_interval(parts, "INFORM dimensions")
+    he = np.sqrt(parts["hazard"] * parts["exposure"])
+    lcc = 1.0 - parts["capacity"]
+    risk = np.cbrt(he * parts["vulnerability"] * lcc)
+    return pd.Series(risk, index=index, name="risk_score")
+
+
+def risk_index(
+    hazards: pd.DataFrame,
+    exposure: pd.Series,
+    vulnerability: pd.Series | None = None,
+    *,
+    hazard_weights: Mapping[str, float] | None = None,
+    method: Literal["geometric", "product", "arithmetic", "inform"] = "geometric",
+    hazard_combination: Literal["weighted_arithmetic", "max"] = ("weighted_arithmetic"),
+    capacity: pd.Series | None = None,
+) -> pd.Series:
+    """Risk from hazard, exposure and vulnerability, per row (cell or unit).
+
+    First the hazard columns are combined into one hazard ``H``: by default
+    their weighted mean ``sum(w_k * h_k)``, or with
+    ``hazard_combination="max"`` the highest hazard. Then ``H``, exposure
+    ``E``, vulnerability ``V`` (optional) and lack of coping capacity
+    ``LCC = 1 - capacity`` (optional) are combined by ``method``:
+
+    * ``geometric`` (default): the geometric mean of the factors present,
+      e.g. ``(H * E * V) ** (1/3)``. It ranks rows exactly like the plain
+      product but keeps scores spread over [0, 1].
+    * ``product``: ``H * E * V * LCC``.
+    * ``arithmetic``: the mean of the factors present.
+    * ``inform``: :func:`inform_risk`, needs ``vulnerability`` and
+      ``capacity``.
+
+    All forms are non-decreasing in every hazard: raising one hazard never
+    lowers the risk. Each row is scored on its own, so the row order and
+    the other rows do not matter.
+
+    Parameters
+    ----------
+    hazards : DataFrame
+        One column per hazard (e.g. ``h_flood``), values in [0, 1].
+    exposure : Series
+        Exposure in [0, 1], indexed like ``hazards``.
+    vulnerability : Series, optional
+        Vulnerability in [0, 1]; left out of the product when None.
+    hazard_weights : mapping of str to float, optional
+        One weight per hazard column; equal weights when None.
+    method : {"geometric", "product", "arithmetic", "inform"}
+        How the factors are combined (see above).
+    hazard_combination : {"weighted_arithmetic", "max"}
+        How the hazards are combined into ``H``.
+    capacity : Series, optional
+        Coping capacity in [0, 1] (more is better).
+
+    Returns
+    -------
+    Series of float
+        ``risk_score`` in [0, 1], indexed like ``hazards``; NaN where an
+        input needed is NaN. ``attrs["method"]`` records the form used.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown method, bad weights, or ``inform`` without
+        vulnerability and capacity.
+    FieldError
+        If a value lies outside [0, 1] or a Series lacks a row label.
+
+    Examples
+    --------
+    >>> hz = pd.DataFrame({"h_flood": [0.8, 0.2], "h_fire": [0.2, 0.2]})
+    >>> e = pd.Series([1.0, 0.8])
+    >>> risk_index(hz, e, method="product").round(3).tolist()
+    [0.5, 0.16]
+    >>> risk_index(hz, e).round(3).tolist()
+    [0.707, 0.4]
+    """
+    check_unique_index(hazards.index, "hazards")
+    if hazards.shape[1] == 0:
+        raise ConfigError("hazards has no columns. Fix: pass at least one h_* column")
+    check_unit_interval(hazards, "hazard")
+    names = list(hazards.columns)
+    w = normalise_weights(
+        hazard_weights if hazard_weights is not None else dict.fromkeys(names, 1.0),
+        names,
+        "hazard_weights",
+    )
+
+    # Combine the hazards into one.
+    if hazard_combination == "weighted_arithmetic":
+        combined = aggregate(hazards, w, "arithmetic")
+    elif hazard_combination == "max":
+        positive = [n for n in names if w[n] > 0]
+        combined = hazards[positive].max(axis=1, skipna=False)
+    else:
+        raise ConfigError(
+            f"hazard_combination {hazard_combination!r} is unknown. Fix: use "
+            "'weighted_arithmetic' or 'max'"
+        )
+
+    # Collect the other factors on the hazards' index.
+    factors = {
+        "hazard": combined,
+        "exposure": align(exposure, hazards.index, "exposure"),
+    }
+    if vulnerability is not None:
+        factors["vulnerability"] = align(vulnerability, hazards.index, "vulnerability")
+    if capacity is not None:
+        factors["capacity"] = align(capacity, hazards.index, "capacity")
+    table = pd.DataFrame(factors, index=hazards.index).astype(float)
+    check_unit_interval(table, "risk factor")
+
+    # Combine the factors.
+    if method == "inform":
+        if vulnerability is None or capacity is None:
+            raise ConfigError(
+                "method 'inform' needs both vulnerability and capacity. Fix: "
+                "pass them, or use method='geometric'"
+            )
+        risk = inform_risk(
+            table["hazard"],
+            table["exposure"],
+            table["vulnerability"],
+            table["capacity"],
+        )
+    else:
+        if capacity is not None:
+            table["capacity"] = 1.0 - table["capacity"]
+        x = table.to_numpy(dtype=float)
+        if method == "geometric":
+            values = np.prod(x, axis=1) ** (1.0 / x.shape[1])
+        elif method == "product":
+            values = np.prod(x, axis=1)
+        elif method == "arithmetic":
+            values = np.mean(x, axis=1)
+        else:
+            raise ConfigError(
+                f"risk method {method!r} is unknown. Fix: use 'geometric', "
+                "'product', 'arithmetic' or 'inform'"
+            )
+        risk = pd.Series(values, index=hazards.index)
+    risk = risk.clip(0.0, 1.0).rename("risk_score")
+    risk.attrs["method"] = {
+        "method": method,
+        "hazard_combination": hazard_combination,
+        "hazard_weights": w,
+        "factors": list(table.columns),
+    }
+    return risk
+
+
+# --------------------------------------------------------------------------
+# classification
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Risk levels of a set of scores.
+
+    Attributes
+    ----------
+    classes : Series of Int64
+        Level 1..k per row, k the highest; missing where the score is NaN.
+    bins : tuple of float
+        Inclusive upper bound of each level, lowest first; the last bound
+        is the data's maximum (or +inf for fixed thresholds).
+    method : str
+        The classification method used.
+    k : int
+        The number of levels actually formed.
+    """
+
+    classes: pd.Series
+    bins: tuple[float, ...]
+    method: str
+    k: int
+
+
+def classify(
+    values: pd.Series | Sequence[float] | np.ndarray,
+    method: ClassMethod = "natural_breaks",
+    k: int = 5,
+    thresholds: Sequence[float] | None = None,
+) -> Classification:
+    """Cut scores into k levels, 1 lowest and k highest.
+
+    Parameters
+    ----------
+    values : Series or array-like of float
+        The scores; NaN gives a missing class.
+    method : {"natural_breaks", "quantile", "equal_interval", "thresholds"}
+        ``natural_breaks``: Fisher–Jenks optimal breaks; ``quantile``:
+        equal counts per level; ``equal_interval``: equal widths between
+        min and max; ``thresholds``: the fixed ``thresholds`` (levels are
+        then the same whatever the other rows are). All via mapclassify.
+    k : int, default 5
+        Number of levels. For ``thresholds`` it must equal
+        ``len(thresholds) + 1``.
+    thresholds : sequence of float, optional
+        Increasing upper bounds (inclusive) of levels 1..k-1, for
+        ``method="thresholds"``.
+
+    Returns
+    -------
+    Classification
+        Levels (``Int64``), upper bounds, method and the number of levels.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown method, k < 2, or thresholds that do not fit k.
+
+    Notes
+    -----
+    A value equal to a bound falls in the lower level. When the data have
+    fewer distinct values than ``k`` (or ties make quantiles collapse), the
+    data-driven methods form fewer levels, numbered from 1; a warning is
+    logged and ``k`` of the result says how many were formed.
+
+    Examples
+    --------
+    >>> c = classify([0.1, 0.5, 0.2, None, 0.9], "thresholds", k=3,
+    ...              thresholds=[0.3, 0.6])
+    >>> c.classes.tolist()
+    [1, 2, 1, <NA>, 3]
+    >>> c.bins
+    (0.3, 0.6, inf)
+    >>> classify([0, 1, 2, 3, 4, 5.0], "equal_interval", k=5).classes.tolist()
+    [1, 1, 2, 3, 4, 5]
+    """
+    series = as_float_series(values, "values")
+    x = series.to_numpy(dtype=float)
+    known = ~np.isnan(x)
+    if method not in CLASS_METHODS:
+        raise ConfigError(
+            f"classification method {method!r} is unknown. Fix: use one of "
+            f"{list(CLASS_METHODS)}"
+        )
+    if k < 2:
+        raise ConfigError(f"k must be at least 2, got {k}")
+    if method == "thresholds":
+        bins = _check_thresholds(thresholds, k)
+    elif thresholds is not None:
+        raise ConfigError(
+            f"thresholds are only used by method 'thresholds', not {method!r}. "
+            "Fix: drop them or set method='thresholds'"
+        )
+    classes = np.zeros(x.shape, dtype=np.int64)
+    if method == "thresholds":
+        if known.any():
+            classifier = mapclassify.UserDefined(x[known], bins=bins)
+            classes[known] = np.asarray(classifier.yb) + 1
+        formed, upper = k, tuple(float(b) for b in bins)
+    elif known.any():
+        formed, upper, yb = _data_classes(x[known], method, k)
+        classes[known] = yb + 1
+    else:
+        formed, upper = 0, ()
+    out = pd.Series(classes, index=series.index, name=series.name, dtype="Int64")
+    out[~known] = pd.NA
+    return Classification(classes=out, bins=upper, method=method, k=formed)
+
+
+def _check_thresholds(thresholds: Sequence[float] | None, k: int) -> list[float]:
+    if thresholds is None or len(thresholds) != k - 1:
+        raise ConfigError(
+            f"method 'thresholds' with k={k} needs {k - 1} thresholds, got "
+            f"{thresholds!r}. Fix: give k-1 increasing upper bounds"
+        )
+    bins = [float(t) for t in thresholds]
+    if any(b2 <= b1 for b1, b2 in itertools.pairwise(bins)):
+        raise ConfigError(f"thresholds must be strictly increasing, got {bins}")
+    return [*bins, float("inf")]
+
+
+def _data_classes(
+    x: np.ndarray, method: str, k: int
+) -> tuple[int, tuple[float, ...], np.ndarray]:
+    """Levels from the data; fewer than k when the data cannot fill k."""
+    distinct = np.unique(x)
+    if distinct.size < k:
+        logger.warning(
+            "classify: only %d distinct values for k=%d; each value forms its "
+            "own level",
+            distinct.size,
+            k,
+        )
+        yb = np.searchsorted(distinct, x, side="left")
+        return distinct.size, tuple(distinct.tolist()), yb
+    make = {
+        "natural_breaks": mapclassify.FisherJenks,
+        "quantile": mapclassify.Quantiles,
+        "equal_interval": mapclassify.EqualInterval,
+    }[method]
+    with warnings.catch_warnings():
+        # mapclassify notes that the optional numba speed-up is absent.
+        warnings.filterwarnings("ignore", message="Numba not installed")
+        # Collapsed quantiles are reported below through the level count.
+        warnings.filterwarnings("ignore", message="Not enough unique values")
+        classifier = make(x, k=k)
+    formed = int(classifier.k)
+    if formed < k:
+        logger.warning("classify: ties left %d levels instead of %d", formed, k)
+    return formed, tuple(float(b) for b in classifier.bins), np.asarray(classifier.yb)
+
+
+# --------------------------------------------------------------------------
+# units
+
+
+def aggregate_to_units(
+    cell_values: pd.Series,
+    cell_unit: pd.Series,
+    weights: pd.Series | None = None,
+    rule: UnitRule = "mean",
+    *,
+    class_threshold: float | None = None,
+) -> pd.Series:
+    """Summarise cell values (scores or classes) per unit.
+
+    Parameters
+    ----------
+    cell_values : Series
+        One value per cell: a score, a hazard, or a class.
+    cell_unit : Series
+        The unit (county adcode, township id) of each cell, same index.
+        A cell cut by a unit border should be split beforehand, each part
+        with its own weight.
+    weights : Series, optional
+        Non-negative weight per cell: its area in the unit, or its
+        population. None weighs cells equally.
+    rule : {"mean", "area_weighted_mean", "pop_weighted_mean", \
+"area_share_above", "max_class"}
+        * ``mean``: weighted mean of the values.
+        * ``area_weighted_mean`` / ``pop_weighted_mean``: the same, with
+          ``weights`` required and meaning area / population; the name
+          records which.
+        * ``area_share_above``: share of the unit's weight (area) in cells
+          whose value is at or above ``class_threshold``, e.g. 4 for the
+          share in levels 4 and 5.
+        * ``max_class``: the highest value present ("highest class present
+          wins").
+    class_threshold : float, optional
+        Needed by ``area_share_above``.
+
+    Returns
+    -------
+    Series
+        One value per unit, sorted by unit, named
+        ``<values name>_<rule>`` (``..._share_ge_<threshold>`` for the share
+        rule); ``attrs`` holds the rule and threshold. Cells with a NaN
+        value are left out; a unit without known values (or with zero
+        total weight) gets NaN.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown rule, or a missing weight or threshold.
+    FieldError
+        For negative or missing weights, or misaligned inputs.
+
+    Notes
+    -----
+    Each unit is computed from its own cells only, so a unit gets the same
+    result whether it is computed alone or with others.
+
+    Examples
+    --------
+    >>> v = pd.Series([0.2, 0.8, 0.5], name="risk_score")
+    >>> u = pd.Series(["A", "A", "B"])
+    >>> area = pd.Series([3.0, 1.0, 2.0])
+    >>> aggregate_to_units(v, u, area, "area_weighted_mean").round(2).to_dict()
+    {'A': 0.35, 'B': 0.5}
+    >>> c = pd.Series([2, 5, 3], name="risk_class")
+    >>> aggregate_to_units(c, u, area, "area_share_above", class_threshold=4).to_dict()
+    {'A': 0.25, 'B': 0.0}
+    >>> aggregate_to_units(c, u, rule="max_class").to_dict()
+    {'A': 5, 'B': 3}
+    """
+    if rule not in UNIT_RULES:
+        raise ConfigError(
+            f"unit rule {rule!r} is unknown. Fix: use one of {list(UNIT_RULES)}"
+        )
+    check_unique_index(cell_values.index, "cell_values")
+    unit = align(cell_unit, cell_values.index, "cell_unit")
+    if unit.isna().any():
+        raise FieldError(
+            f"cell_unit is missing for {int(unit.isna().sum())} cells",
+            fix="drop cells outside every unit before aggregating",
+        )
+    w = _unit_weights(weights, cell_values.index, rule)
+    name = str(cell_values.name) if cell_values.name is not None else "value"
+
+    if rule == "max_class":
+        result = cell_values.groupby(unit, sort=True).max()
+        col = f"{name}_max_class"
+    else:
+        x = as_float_series(cell_values, "cell_values")
+        known = x.notna() & (w > 0)
+        if rule == "area_share_above":
+            if class_threshold is None:
+                raise ConfigError(
+                    "rule 'area_share_above' needs class_threshold. Fix: pass "
+                    "e.g. class_threshold=4 for the share in levels 4 and 5"
+                )
+            num = (w * (x >= class_threshold)).where(known, 0.0)
+            col = f"{name}_share_ge_{class_threshold:g}"
+        else:
+            num = (w * x).where(known, 0.0)
+            col = f"{name}_{rule}"
+        den = w.where(known, 0.0)
+        num_sum = num.groupby(unit, sort=True).sum()
+        den_sum = den.groupby(unit, sort=True).sum()
+        result = (num_sum / den_sum.where(den_sum > 0)).astype(float)
+    result = result.rename(col)
+    result.index.name = cell_unit.name
+    result.attrs["rule"] = rule
+    result.attrs["class_threshold"] = class_threshold
+    return result
+
+
+def _unit_weights(weights: pd.Series | None, index: pd.Index, rule: str) -> pd.Series:
+    if weights is None:
+        if rule in ("area_weighted_mean", "pop_weighted_mean"):
+            raise ConfigError(
+                f"rule {rule!r} needs weights. Fix: pass the cell "
+                f"{'population' if rule.startswith('pop') else 'area'} as weights"
+            )
+        return pd.Series(1.0, index=index)
+    w = align(as_float_series(weights, "weights"), index, "weights")
+    if w.isna().any() or (w < 0).any():
+        raise FieldError(
+            "weights must be known and non-negative; found "
+            f"{int(w.isna().sum())} missing and {int((w < 0).sum())} negative",
+            fix="fill missing population or area with 0 or drop those cells",
+        )
+    return w
