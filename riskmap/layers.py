@@ -410,13 +410,13 @@ def _clean_geometries(
 
     # reduce collections (e.g. from overlays) to the layer's main kind
     kinds = [g.geom_type for g in geoms]
-    families = {_FAMILY[k] for k in kinds if k in _FAMILY}
-    if "polygon" in families:
-        main = "polygon"
-    elif len(families) == 1:
-        main = families.pop()
-    else:
-        main = "line" if "line" in families else "point"
+    parts = {
+        _FAMILY[p.geom_type]
+        for g in geoms
+        for p in getattr(g, "geoms", [g])
+        if p.geom_type in _FAMILY
+    }
+    main = next((f for f in ("polygon", "line", "point") if f in parts), "point")
     families = {_FAMILY[k] for k in kinds if k in _FAMILY}
     if len(families) > 1:
         report.add(
@@ -727,6 +727,7 @@ def _parse_datetimes(
         c
         for c in df.columns
         if c not in fields
+        and pd.api.types.is_string_dtype(df[c])
         and (vals := df[c][df[c].str.strip() != ""]).size
         and vals.str.strip().str.match(_ISO_ZONED).all()
     ]
