@@ -594,17 +594,24 @@ class RoadNetwork:
             u[sel] = v[sel] = idx[ok]
             dist[sel] = d[ok]
         elif to == "edge":
+            # Closed edges (no direction open) take no points.
+            open_edges = np.flatnonzero(
+                np.isfinite(self.edges["time_fw_min"].to_numpy())
+                | np.isfinite(self.edges["time_bw_min"].to_numpy())
+            )
             if self._edge_tree is None:
-                self._edge_tree = shapely.STRtree(self.edges.geometry.values)
+                geoms = self.edges.geometry.values[open_edges]
+                self._edge_tree = shapely.STRtree(geoms)
             pts = np.asarray(shapely.points(xy[valid]))
             pairs, d = self._edge_tree.query_nearest(
                 pts, max_distance=max_snap_m, return_distance=True, all_matches=False
             )
+            hit = open_edges[pairs[1]]
             sel = np.flatnonzero(valid)[pairs[0]]
-            lines = self.edges.geometry.values[pairs[1]]
-            edge[sel] = pairs[1]
-            u[sel] = self.edges["u"].to_numpy()[pairs[1]]
-            v[sel] = self.edges["v"].to_numpy()[pairs[1]]
+            lines = self.edges.geometry.values[hit]
+            edge[sel] = hit
+            u[sel] = self.edges["u"].to_numpy()[hit]
+            v[sel] = self.edges["v"].to_numpy()[hit]
             frac[sel] = shapely.line_locate_point(lines, pts[pairs[0]], normalized=True)
             dist[sel] = d
         else:

@@ -22,6 +22,7 @@ import itertools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
@@ -29,10 +30,11 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
-from pyproj import Geod
+from pyproj import CRS, Geod, Transformer
 from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse import csgraph
+from shapely.ops import substring
 
 from riskmap.errors import FieldError, LayerError, NetworkError
 from riskmap.network import DEFAULT_ACCESS_SPEED_KMH, RoadNetwork
@@ -42,8 +44,12 @@ __all__ = [
     "DEFAULT_DISPATCH_MIN",
     "DEFAULT_HANDLING_H",
     "Assignment",
+    "DisruptionImpact",
     "assign_capacity",
+    "close_edges",
     "coverage",
+    "disrupt",
+    "disruption_impact",
     "helicopter_time",
     "nearest_facility",
     "od_matrix",
@@ -980,3 +986,322 @@ def _assignment(
     if unassigned > 0:
         logger.info("%.0f people are assigned to no facility", unassigned)
     return Assignment(origins, facilities, flows, unassigned)
+
+
+# -- disruption and what-if -------------------------------------------------
+
+
+def disrupt(
+    network: RoadNetwork,
+    hazard: gpd.GeoDataFrame | str | Path,
+    *,
+    threshold: float,
+    column: str | None = None,
+    mode: Literal["close", "slow"] = "close",
+    factor: float = 3.0,
+    spacing_m: float = 100.0,
+) -> RoadNetwork:
+    """Close or slow the road pieces that cross high hazard.
+
+    Each edge is cut into equal pieces no longer than ``spacing_m``; the
+    hazard is read at the middle of every piece (the highest value of the
+    grid polygons there, or the raster cell). Pieces at or above
+    ``threshold`` are hazardous. An edge whose pieces differ is split at
+    the boundaries, with new nodes, so the safe parts stay usable and
+    points can still snap to them. Hazardous parts are closed (both
+    directions; they keep a ``state`` of ``"closed"`` in the edge table but
+    carry no traffic and take no snapped points) or their time is
+    multiplied by ``factor`` (``"slowed"``).
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        The intact network (left unchanged).
+    hazard : geopandas.GeoDataFrame or path
+        Polygons (e.g. the analysis grid) with the hazard in ``column``, or
+        a single-band raster file.
+    threshold : float
+        Hazard value from which a road piece is affected.
+    column : str, optional
+        Hazard column of a polygon layer (required for one).
+    mode : {"close", "slow"}, default "close"
+        What happens to affected pieces.
+    factor : float, default 3
+        Time multiplier for ``mode="slow"``.
+    spacing_m : float, default 100
+        Longest piece read as one hazard value; use at most half the
+        hazard cell size.
+
+    Returns
+    -------
+    RoadNetwork
+        A new network whose edge table has a ``state`` column (``open``,
+        ``slowed``, ``closed``).
+
+    Examples
+    --------
+    >>> import numpy as np, geopandas as gpd
+    >>> from shapely import box
+    >>> net = RoadNetwork.from_edges(np.array([[0, 0], [1000, 0]], float),
+    ...     np.array([0]), np.array([1]), np.array([1000.0]), crs="EPSG:32648")
+    >>> flood = gpd.GeoDataFrame({"h_flood": [0.9, 0.1]},
+    ...     geometry=[box(0, -50, 500, 50), box(500, -50, 1000, 50)],
+    ...     crs="EPSG:32648")
+    >>> cut = disrupt(net, flood, column="h_flood", threshold=0.5)
+    >>> cut.edges[["u", "v", "length_m", "state"]].values.tolist()
+    [[0, 2, 500.0, 'closed'], [2, 1, 500.0, 'open']]
+    """
+    if mode not in ("close", "slow"):
+        raise NetworkError(f"mode must be 'close' or 'slow', got {mode!r}.")
+    if mode == "slow" and not factor > 0:
+        raise NetworkError(f"factor must be positive for mode='slow', got {factor}.")
+    if not spacing_m > 0:
+        raise NetworkError(f"spacing_m must be positive, got {spacing_m}.")
+    edges = network.edges
+    geoms = edges.geometry.values
+    length = edges["length_m"].to_numpy(float)
+
+    # Hazard at the middle of every piece.
+    pieces = np.maximum(np.ceil(shapely.length(geoms) / spacing_m), 1).astype(np.int64)
+    owner = np.repeat(np.arange(len(edges)), pieces)
+    start = np.concatenate([[0], np.cumsum(pieces)[:-1]])
+    rank = np.arange(len(owner)) - start[owner]
+    mid = (rank + 0.5) / pieces[owner]
+    points = shapely.line_interpolate_point(geoms[owner], mid, normalized=True)
+    values = _hazard_at(np.asarray(points), network, hazard, column)
+    flag = values >= threshold
+
+    # Rebuild the edge table piece run by piece run.
+    node_xy = [network.node_xy]
+    next_node = network.n_nodes
+    rows: list[dict[str, Any]] = []
+    bad_per_edge = np.bincount(owner, weights=flag, minlength=len(edges))
+    cols = [c for c in edges.columns if c != "geometry"]
+    records = edges[cols].to_dict("records")
+    for i, rec in enumerate(records):
+        if bad_per_edge[i] == 0:
+            rows.append({**rec, "state": "open", "geometry": geoms[i]})
+            continue
+        f = flag[start[i] : start[i] + pieces[i]]
+        cuts = np.flatnonzero(f[1:] != f[:-1]) + 1
+        run_start = np.concatenate([[0], cuts])
+        bounds = np.concatenate([run_start, [pieces[i]]]) / pieces[i]
+        ends = [int(rec["u"])]
+        for b in bounds[1:-1]:
+            pt = shapely.line_interpolate_point(geoms[i], b, normalized=True)
+            node_xy.append(np.array([[pt.x, pt.y]]))
+            ends.append(next_node)
+            next_node += 1
+        ends.append(int(rec["v"]))
+        for k in range(len(bounds) - 1):
+            a, b = float(bounds[k]), float(bounds[k + 1])
+            hazardous = bool(f[run_start[k]])
+            piece = _piece(rec, a, b, length[i], hazardous, mode, factor)
+            piece.update(u=ends[k], v=ends[k + 1])
+            piece["geometry"] = substring(geoms[i], a, b, normalized=True)
+            rows.append(piece)
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=network.crs)
+    counts = out["state"].value_counts().to_dict()
+    logger.info("disruption: %s road pieces", counts)
+    return RoadNetwork(np.vstack(node_xy), out, network.crs)
+
+
+def _piece(
+    rec: dict[str, Any],
+    a: float,
+    b: float,
+    length: float,
+    hazardous: bool,
+    mode: str,
+    factor: float,
+) -> dict[str, Any]:
+    """One run of an edge from fraction ``a`` to ``b``."""
+    share = b - a
+    piece = dict(rec)
+    piece["length_m"] = length * share
+    scale = share * (factor if hazardous and mode == "slow" else 1.0)
+    for key in ("time_fw_min", "time_bw_min"):
+        piece[key] = np.inf if hazardous and mode == "close" else rec[key] * scale
+    piece["state"] = (
+        ("closed" if mode == "close" else "slowed") if hazardous else "open"
+    )
+    return piece
+
+
+def _hazard_at(
+    points: NDArray[np.object_],
+    network: RoadNetwork,
+    hazard: gpd.GeoDataFrame | str | Path,
+    column: str | None,
+) -> FloatArray:
+    """Hazard value at points in the network CRS (``-inf`` where none)."""
+    values = np.full(len(points), -np.inf)
+    if isinstance(hazard, gpd.GeoDataFrame):
+        if column is None or column not in hazard.columns:
+            raise FieldError(
+                "the hazard column is missing or not given",
+                layer="hazard",
+                field=column,
+                fix=f"pass column= one of {list(hazard.columns)}",
+            )
+        if hazard.crs is None:
+            raise LayerError("the hazard layer has no CRS", layer="hazard")
+        layer = hazard.to_crs(network.crs)
+        tree = shapely.STRtree(layer.geometry.values)
+        pt, poly = tree.query(points, predicate="intersects")
+        given = pd.to_numeric(layer[column], errors="coerce").to_numpy(float)
+        hit = np.where(np.isnan(given[poly]), -np.inf, given[poly])
+        np.maximum.at(values, pt, hit)
+        return values
+
+    import rasterio
+    from rasterio.transform import rowcol
+
+    with rasterio.open(hazard) as src:
+        band = src.read(1, masked=True).astype(float).filled(np.nan)
+        x = shapely.get_x(points)
+        y = shapely.get_y(points)
+        if src.crs is not None and CRS.from_user_input(src.crs) != network.crs:
+            to_raster = Transformer.from_crs(network.crs, src.crs, always_xy=True)
+            x, y = to_raster.transform(x, y)
+        r, c = rowcol(src.transform, x, y)
+    r, c = np.asarray(r), np.asarray(c)
+    inside = (r >= 0) & (r < band.shape[0]) & (c >= 0) & (c < band.shape[1])
+    values[inside] = band[r[inside], c[inside]]
+    return np.where(np.isnan(values), -np.inf, values)
+
+
+def close_edges(network: RoadNetwork, area: Points) -> RoadNetwork:
+    """Close every road piece touching an area, for a what-if run.
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        The network (left unchanged).
+    area : geopandas.GeoDataFrame or GeoSeries
+        Polygons, lines or points with a CRS (buffer points first).
+
+    Returns
+    -------
+    RoadNetwork
+        A copy whose edges touching ``area`` are closed both ways.
+
+    Examples
+    --------
+    >>> import numpy as np, geopandas as gpd
+    >>> from shapely import box
+    >>> net = RoadNetwork.from_edges(np.array([[0, 0], [1000, 0]], float),
+    ...     np.array([0]), np.array([1]), np.array([1000.0]), crs="EPSG:32648")
+    >>> shut = close_edges(net, gpd.GeoSeries([box(400, -10, 600, 10)],
+    ...     crs="EPSG:32648"))
+    >>> shut.matrix.nnz, shut.edges["state"].tolist()
+    (0, ['closed'])
+    """
+    if area.crs is None:
+        raise LayerError("the area has no CRS", layer="area")
+    shapes = area.to_crs(network.crs).geometry.values
+    tree = shapely.STRtree(shapes)
+    hit = np.unique(
+        tree.query(network.edges.geometry.values, predicate="intersects")[0]
+    )
+    edges = network.edges.copy()
+    if "state" not in edges.columns:
+        edges["state"] = "open"
+    edges.loc[hit, ["time_fw_min", "time_bw_min"]] = np.inf
+    edges.loc[hit, "state"] = "closed"
+    logger.info("closed %d road pieces by hand", len(hit))
+    return RoadNetwork(network.node_xy.copy(), edges, network.crs)
+
+
+@dataclass
+class DisruptionImpact:
+    """Result of :func:`disruption_impact`.
+
+    Attributes
+    ----------
+    origins : pandas.DataFrame
+        Per origin: ``time_before``, ``time_after``, ``facility_before``,
+        ``facility_after``, ``delay_min`` and ``cut_off`` (reached a
+        facility before, none after).
+    summary : pandas.DataFrame
+        Per threshold: ``before``, ``after`` and ``lost`` (origins, or
+        people if a population was given).
+    cut_off : pandas.Index
+        Origins cut off from every facility by the disruption.
+    """
+
+    origins: pd.DataFrame
+    summary: pd.DataFrame
+    cut_off: pd.Index
+
+
+def disruption_impact(
+    before: RoadNetwork,
+    after: RoadNetwork,
+    origins: Points,
+    facilities: Points,
+    *,
+    thresholds_min: Sequence[float] = (15.0, 30.0, 60.0),
+    population: pd.Series | None = None,
+    **options: Any,
+) -> DisruptionImpact:
+    """Compare nearest-facility reach before and after a disruption.
+
+    Parameters
+    ----------
+    before, after : RoadNetwork
+        Intact and disrupted networks (e.g. from :func:`disrupt`).
+    origins, facilities : geopandas.GeoDataFrame or GeoSeries
+        As in :func:`nearest_facility`.
+    thresholds_min : sequence of float, default (15, 30, 60)
+        Limits for the summary.
+    population : pandas.Series, optional
+        People per origin; the summary counts origins when omitted.
+    **options
+        Passed to :func:`nearest_facility` (direction, snapping).
+
+    Returns
+    -------
+    DisruptionImpact
+
+    Examples
+    --------
+    >>> import numpy as np, geopandas as gpd
+    >>> from shapely import Point, box
+    >>> xy = np.array([[0, 0], [1000, 0], [2000, 0]], float)
+    >>> net = RoadNetwork.from_edges(xy, np.array([0, 1]), np.array([1, 2]),
+    ...     np.array([1000.0, 1000.0]), crs="EPSG:32648")
+    >>> cut = close_edges(net, gpd.GeoSeries([box(1400, -5, 1600, 5)],
+    ...     crs="EPSG:32648"))
+    >>> pts = gpd.GeoSeries([Point(1000, 0), Point(2000, 0)], crs="EPSG:32648")
+    >>> fac = gpd.GeoSeries([Point(0, 0)], crs="EPSG:32648")
+    >>> disruption_impact(net, cut, pts, fac, snap_to="node").cut_off.tolist()
+    [1]
+    """
+    was = nearest_facility(before, origins, facilities, **options)
+    now = nearest_facility(after, origins, facilities, **options)
+    table = pd.DataFrame(
+        {
+            "time_before": was["time_min"],
+            "time_after": now["time_min"],
+            "facility_before": was["facility"],
+            "facility_after": now["facility"],
+        }
+    )
+    table["delay_min"] = table["time_after"] - table["time_before"]
+    table["cut_off"] = np.isfinite(table["time_before"]) & np.isinf(table["time_after"])
+    weight = (
+        pd.Series(1.0, index=table.index)
+        if population is None
+        else population.reindex(table.index).fillna(0.0).astype(float)
+    )
+    rows = []
+    for t in thresholds_min:
+        b = float(weight[table["time_before"] <= t].sum())
+        a = float(weight[table["time_after"] <= t].sum())
+        rows.append({"threshold_min": t, "before": b, "after": a, "lost": b - a})
+    summary = pd.DataFrame(rows).set_index("threshold_min")
+    cut = table.index[table["cut_off"].to_numpy()]
+    if len(cut):
+        logger.warning("%d origins are cut off from every facility", len(cut))
+    return DisruptionImpact(table, summary, cut)
