@@ -12,9 +12,11 @@ WGS-84 ellipsoid (:func:`area_m2`, :func:`length_m`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import re
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ __all__ = [
     "read_points_csv",
     "read_vector",
     "validate_layer",
+    "warn_data",
 ]
 
 logger = logging.getLogger(__name__)
@@ -121,11 +124,30 @@ class _Report:
         if fix:
             text += f" Fix: {fix}"
         if level == "warning" and warn:
-            warnings.warn(text, UserWarning, stacklevel=4)
+            warn_data(text)
         elif level == "warning":
             logger.warning(text)
         else:
             logger.info(text)
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+def warn_data(message: str) -> None:
+    """Issue a ``UserWarning`` that points at the first caller outside riskmap.
+
+    Data problems are found deep inside the loaders; the warning should
+    name the line of the user's script or notebook that loaded the layer.
+    """
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(
+        _PACKAGE_DIR
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def findings_of(gdf: pd.DataFrame) -> list[Finding]:
@@ -169,9 +191,13 @@ def looks_projected(gdf: gpd.GeoSeries | gpd.GeoDataFrame) -> bool:
 def _guess_crs_hint(gdf: gpd.GeoDataFrame) -> str:
     """Suggest a ``crs=`` value from the look of the coordinates."""
     if looks_projected(gdf):
+        xmin, ymin, xmax, ymax = gdf.geometry.total_bounds
+        if max(abs(xmin), abs(xmax)) <= 90 and max(abs(ymin), abs(ymax)) <= 180:
+            return "longitude and latitude look swapped; exchange the x and y columns"
         return (
             "pass the grid the coordinates are in, e.g. crs='EPSG:4545' "
-            "(CGCS2000 Gauss–Krüger CM 108E) or crs='EPSG:32648' (UTM 48N)"
+            "(CGCS2000 Gauss–Krüger CM 108E), 'EPSG:4544' (CM 105E) or "
+            "'EPSG:32648' (UTM 48N)"
         )
     return "pass crs='EPSG:4326' if the coordinates are WGS-84 lon/lat degrees"
 
@@ -532,7 +558,18 @@ def _read_with_encoding(
     """Read with pyogrio; detect GBK/GB18030 shapefiles that lack a .cpg."""
 
     def read(enc: str | None) -> gpd.GeoDataFrame:
-        return gpd.read_file(path, layer=layer, engine="pyogrio", encoding=enc)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = gpd.read_file(path, layer=layer, engine="pyogrio", encoding=enc)
+        for w in caught:
+            # GeoPackage wants UTC timestamps; GDAL still parses others fine
+            if "Non-conformant content" in str(w.message):
+                logger.debug("%s: %s", path, w.message)
+            else:
+                warnings.warn_explicit(
+                    w.message, w.category, w.filename, w.lineno, source=w.source
+                )
+        return gdf
 
     is_shp = path.suffix.lower() in (".shp", ".dbf")
     if encoding is not None or not is_shp or path.with_suffix(".cpg").exists():
@@ -660,6 +697,9 @@ def read_vector(
 
     # read the attributes with the right text encoding
     layer = _pick_layer(path, layer, report)
+    if report.layer is None:
+        with contextlib.suppress(Exception):
+            report.layer = str(pyogrio.read_info(path, layer=layer)["layer_name"])
     try:
         gdf = _read_with_encoding(path, layer, encoding, report)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
@@ -957,6 +997,15 @@ def length_m(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:
     return pd.Series(values, index=geoms.index, dtype=float, name="length_m")
 
 
+def _valid(geoms: Any) -> np.ndarray:
+    arr = np.asarray(geoms, dtype=object)
+    bad = ~shapely.is_valid(arr) & ~shapely.is_missing(arr)
+    if bad.any():
+        logger.info("repairing %d invalid geometries before overlay", bad.sum())
+        arr[bad] = shapely.make_valid(arr[bad])
+    return arr
+
+
 def overlay_area_by_unit(
     zones: gpd.GeoDataFrame,
     units: gpd.GeoDataFrame,
@@ -1009,8 +1058,8 @@ def overlay_area_by_unit(
                 field=field,
                 fix=f"pass one of: {', '.join(map(str, frame.columns))}",
             )
-    zgeo = _geographic(zones).array
-    ugeo = _geographic(units).array
+    zgeo = _valid(_geographic(zones).array)
+    ugeo = _valid(_geographic(units).array)
     tree = shapely.STRtree(ugeo)
     zi, ui = tree.query(zgeo, predicate="intersects")
 

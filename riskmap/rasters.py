@@ -12,7 +12,6 @@ value.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from rasterio.transform import Affine, array_bounds
 from rasterio.warp import Resampling, reproject
 
 from riskmap.errors import CRSError, FieldError, RasterError
-from riskmap.layers import Finding
+from riskmap.layers import Finding, warn_data
 
 __all__ = [
     "SENTINELS",
@@ -113,7 +112,7 @@ def _note(
     findings.append(Finding(level, path, None, None, msg, fix))
     text = f"{path}: {msg}" + (f" Fix: {fix}" if fix else "")
     if level == "warning":
-        warnings.warn(text, UserWarning, stacklevel=3)
+        warn_data(text)
     else:
         logger.info(text)
 

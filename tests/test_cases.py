@@ -209,3 +209,15 @@ def test_case28_file_names_stay_in_folder(cases_dir: Path, tmp_path: Path) -> No
         path = within(tmp_path, safe_filename(county))
         assert path.parent == tmp_path.resolve()
         assert "/" not in safe_filename(county)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson"])
+def test_case28_timestamps_survive_files(
+    cases_dir: Path, expected: dict, tmp_path: Path, suffix: str
+) -> None:
+    target = tmp_path / f"facilities{suffix}"
+    write_vector_atomic(_case28(cases_dir), target)
+    back = read_vector(target, id_field="facility_id")
+    iso = [t.isoformat() for t in back["last_inspected"]]
+    assert iso == expected["case-15/27/28"]["last_inspected_iso"]
+    assert back["name"].tolist() == expected["case-15/27/28"]["names_exact"]

@@ -59,7 +59,8 @@ def test_missing_crs_is_refused_with_the_fix(tmp_path: Path) -> None:
     with pytest.raises(CRSError) as info:
         read_vector(path)
     assert str(info.value) == (
-        f"{path}: no CRS is declared (no .prj file or CRS in the layer). "
+        f"{path}, layer 'roads': no CRS is declared (no .prj file or CRS in the "
+        "layer). "
         "Fix: pass crs='EPSG:4326' if the coordinates are WGS-84 lon/lat degrees."
     )
 
@@ -548,3 +549,36 @@ def test_odd_strings_survive_csv_and_gpkg(name: str, ident: str) -> None:
             back = read_vector(gpkg, id_field="id")
         assert back["name"].tolist() == [name]
         assert back["id"].tolist() == [ident]
+
+
+def test_warnings_point_at_the_callers_line(tmp_path: Path) -> None:
+    path = tmp_path / "f.gpkg"
+    gdf = _points()
+    gdf["site_id"] = ["A", "A", "B"]
+    gdf.to_file(path)
+    with pytest.warns(UserWarning, match="more than once") as record:
+        read_vector(path, id_field="site_id")
+    assert record[0].filename == __file__
+
+
+def test_swapped_lon_lat_named_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("id,lon,lat\nA,23.9,106.6\n", encoding="utf-8")
+    with pytest.raises(CRSError, match="longitude and latitude look swapped"):
+        read_points_csv(path)
+
+
+def test_findings_name_the_layer_inside_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.gpkg"
+    _points().to_crs(32648).to_file(path, layer="shelters")
+    (finding,) = findings_of(read_vector(path))
+    assert (finding.layer, finding.level) == ("shelters", "fixed")
+
+
+def test_overlay_repairs_invalid_inputs() -> None:
+    bowtie = Polygon([(106.0, 23.0), (106.1, 23.1), (106.1, 23.0), (106.0, 23.1)])
+    zones = gpd.GeoDataFrame(geometry=[bowtie], crs=4326)
+    units = gpd.GeoDataFrame({"u": ["a"]}, geometry=[box(105, 22, 107, 24)], crs=4326)
+    pieces = overlay_area_by_unit(zones, units, "u")
+    want = area_m2(gpd.GeoSeries([shapely.make_valid(bowtie)], crs=4326)).iloc[0]
+    assert pieces["area_m2"].sum() == pytest.approx(want, rel=1e-9)
