@@ -139,7 +139,7 @@ def nearest_facility(
         facilities, max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, to=snap_to
     )
     time, src = _search(network, orig, fac, direction, cutoff_min)
-    facility = _pick(facilities.index, src)
+    facility = _pick(facilities.index, src, origins.index)
     out = pd.DataFrame(
         {"time_min": time, "facility": facility, "snap_m": orig["snap_m"].to_numpy()},
         index=origins.index,
@@ -206,12 +206,12 @@ def od_matrix(
     return pd.DataFrame(times, index=origins.index, columns=facilities.index)
 
 
-def _pick(labels: pd.Index, pos: IntArray) -> NDArray[np.object_]:
-    """Labels at positions ``pos``; ``NA`` where ``pos`` is negative."""
+def _pick(labels: pd.Index, pos: IntArray, index: pd.Index) -> pd.Series:
+    """Labels at positions ``pos`` (object dtype); ``NA`` where negative."""
     out = np.full(len(pos), pd.NA, dtype=object)
     ok = pos >= 0
     out[ok] = np.asarray(labels, dtype=object)[pos[ok]]
-    return out
+    return pd.Series(out, index=index, dtype=object)
 
 
 def _check_direction(direction: str) -> None:
@@ -435,7 +435,7 @@ def helicopter_time(
     return pd.DataFrame(
         {
             "time_min": best,
-            "base": _pick(bases.index, which),
+            "base": _pick(bases.index, which, origins.index),
             "distance_km": dist_best,
         },
         index=origins.index,
@@ -963,7 +963,7 @@ def _assignment(
         main[flow_o[order][first]] = flow_f[order][first]
     origins = pd.DataFrame(
         {
-            "facility": _pick(times.columns, main),
+            "facility": _pick(times.columns, main, times.index),
             "assigned": assigned,
             "unassigned": np.maximum(pop - assigned, 0.0),
             "time_min": np.where(
