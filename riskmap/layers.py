@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import re
 import sys
@@ -482,10 +483,85 @@ def _labels(gdf: pd.DataFrame, id_field: str | None, mask: np.ndarray) -> list[s
 # Fields
 
 
-def _id_as_text(gdf: pd.DataFrame, id_field: str, report: _Report) -> pd.DataFrame:
-    """Make the ID column text, exactly, and report duplicates and blanks."""
+def _dbf_text(path: Path, field: str) -> list[str] | None:
+    """Digits of one numeric field exactly as a shapefile's .dbf holds them."""
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        return None
+    raw = dbf.read_bytes()
+    count = int.from_bytes(raw[4:8], "little")
+    header = int.from_bytes(raw[8:10], "little")
+    size = int.from_bytes(raw[10:12], "little")
+    start, pos = 1, 32
+    while pos + 32 <= header and raw[pos] != 0x0D:
+        name = raw[pos : pos + 11].split(b"\0")[0]
+        width = raw[pos + 16]
+        if name.decode("latin-1").lower() == field.lower():
+            break
+        start += width
+        pos += 32
+    else:
+        return None
+    values = []
+    for i in range(count):
+        rec = header + i * size
+        if raw[rec : rec + 1] == b"*":  # deleted record, skipped by GDAL too
+            continue
+        cell = raw[rec + start : rec + start + width].decode("latin-1").strip()
+        values.append(re.sub(r"\.0*$", "", cell))
+    return values
+
+
+def _geojson_text(path: Path, field: str) -> list[str] | None:
+    """One property of every GeoJSON feature, numbers kept as written."""
+    try:
+        doc = json.loads(
+            path.read_text(encoding="utf-8"), parse_int=str, parse_float=str
+        )
+    except (OSError, ValueError):
+        return None
+    out = []
+    for feature in doc.get("features", []):
+        value = (feature.get("properties") or {}).get(field)
+        out.append("" if value is None else str(value))
+    return out
+
+
+def _exact_id_text(path: Path | None, field: str, n: int) -> list[str] | None:
+    if path is None:
+        return None
+    suffix = path.suffix.lower()
+    if suffix in (".shp", ".dbf"):
+        values = _dbf_text(path, field)
+    elif suffix in (".geojson", ".json"):
+        values = _geojson_text(path, field)
+    else:
+        values = None
+    return values if values is not None and len(values) == n else None
+
+
+def _id_as_text(
+    gdf: pd.DataFrame, id_field: str, report: _Report, path: Path | None = None
+) -> pd.DataFrame:
+    """Make the ID column text, exactly, and report duplicates and blanks.
+
+    Numeric ID fields lose leading zeros (and, as floats, digits beyond
+    the 15th); for shapefiles and GeoJSON the digits are re-read from the
+    file as written.
+    """
     col = gdf[id_field]
-    if pd.api.types.is_float_dtype(col):
+    numeric = pd.api.types.is_numeric_dtype(col)
+    exact = _exact_id_text(path, id_field, len(col)) if numeric else None
+    if exact is not None:
+        text = pd.Series(exact, index=col.index, dtype=object)
+        report.add(
+            "fixed",
+            "IDs are stored as numbers; their digits were read as text",
+            field=id_field,
+            fix="store IDs as a text field",
+            warn=False,
+        )
+    elif pd.api.types.is_float_dtype(col):
         report.add(
             "warning",
             "IDs are stored as floating-point numbers; digits beyond the 15th "
@@ -714,7 +790,7 @@ def read_vector(
     # fields first: a missing field is an error whatever the geometry
     _require_fields(gdf, [*required_fields, *([id_field] if id_field else [])], report)
     if id_field:
-        gdf = _id_as_text(gdf, id_field, report)
+        gdf = _id_as_text(gdf, id_field, report, path)
 
     # geometry clean-up, then the CRS and datum
     gdf = _clean_geometries(gdf, report, id_field)

@@ -582,3 +582,38 @@ def test_overlay_repairs_invalid_inputs() -> None:
     pieces = overlay_area_by_unit(zones, units, "u")
     want = area_m2(gpd.GeoSeries([shapely.make_valid(bowtie)], crs=4326)).iloc[0]
     assert pieces["area_m2"].sum() == pytest.approx(want, rel=1e-9)
+
+
+def _numeric_id_shapefile(path: Path, ids: list[str]) -> None:
+    """A shapefile whose ID field is numeric (N) but holds the given digits."""
+    gdf = _points(len(ids))
+    gdf["code"] = ids
+    gdf[["code", "geometry"]].to_file(path)
+    dbf = path.with_suffix(".dbf")
+    raw = bytearray(dbf.read_bytes())
+    assert raw[32:36] == b"code"
+    raw[32 + 11] = ord("N")
+    dbf.write_bytes(bytes(raw))
+
+
+def test_numeric_shapefile_ids_keep_every_digit(tmp_path: Path) -> None:
+    ids = ["0451002", "9007199254740993", "9223372036854779905"]
+    path = tmp_path / "ids.shp"
+    _numeric_id_shapefile(path, ids)
+    gdf = read_vector(path, id_field="code")
+    assert gdf["code"].tolist() == ids
+    assert any(f.field == "code" and f.level == "fixed" for f in findings_of(gdf))
+
+
+def test_numeric_geojson_ids_keep_every_digit(tmp_path: Path) -> None:
+    path = tmp_path / "ids.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"code": 4510021000010000001},'
+        ' "geometry": {"type": "Point", "coordinates": [106.6, 23.9]}},'
+        '{"type": "Feature", "properties": {"code": 9007199254740993},'
+        ' "geometry": {"type": "Point", "coordinates": [106.7, 23.9]}}]}',
+        encoding="utf-8",
+    )
+    gdf = read_vector(path, id_field="code")
+    assert gdf["code"].tolist() == ["4510021000010000001", "9007199254740993"]
