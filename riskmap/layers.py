@@ -245,7 +245,8 @@ def _fix_swapped_axes(gdf: gpd.GeoDataFrame, report: _Report) -> gpd.GeoDataFram
     usable = ~(geoms.isna() | geoms.is_empty)
     if not usable.any():
         return gdf
-    sample = geoms[usable].representative_point()
+    sample = geoms[usable].iloc[:: max(1, int(usable.sum()) // 500)]
+    sample = sample.representative_point()
     x = sample.x.to_numpy()
     y = sample.y.to_numpy()
     to_geo = gpd.GeoSeries.from_xy(x, y, crs=crs).to_crs(WGS84)
