@@ -1,0 +1,274 @@
+"""The run's ``report.html``: method, county table, plan indicators and maps.
+
+The page is a single self-contained file: styles are inline, static maps
+are embedded as ``data:`` images, and the interactive maps are linked with
+relative paths, so the output folder can be copied or zipped as a whole.
+Every value is HTML-escaped by the template engine.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+from riskmap._io import atomic_path, safe_filename
+from riskmap.maps import HAZARD_NAMES, RISK_CLASS_NAMES, RISK_COLOURS
+
+__all__ = ["COUNTY_COLUMNS", "write_report"]
+
+logger = logging.getLogger(__name__)
+
+#: County table columns: (column, Chinese header, English header, format).
+COUNTY_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("name", "区县", "County", "text"),
+    ("name_en", "英文名", "English name", "text"),
+    ("adcode", "代码", "Adcode", "text"),
+    ("population", "人口", "Population", "int"),
+    ("area_km2", "面积", "Area (km²)", "int"),
+    *((col, zh, en, "index") for col, (zh, en) in HAZARD_NAMES.items()),
+    ("risk_score", "风险指数", "Risk score", "index"),
+    ("risk_class", "风险等级", "Risk class", "class"),
+    ("pop_share_shelter_reach", "避难场所可达", "Shelter reach", "share"),
+    ("pop_share_relief_10h", "10小时救援", "Relief ≤ 10 h", "share"),
+    ("highrisk_share_air_2h", "2小时航空", "Air ≤ 2 h (high risk)", "share"),
+    ("shelter_m2_per_person", "人均避难面积", "Shelter m²/person", "float"),
+)
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def format_value(value: Any, kind: str = "float") -> str:
+    """Format one number for the report.
+
+    Examples
+    --------
+    >>> format_value(np.float64(0.91234), "share")
+    '91.2 %'
+    >>> format_value(3571505, "int")
+    '3,571,505'
+    >>> format_value(float("nan"))
+    '—'
+    """
+    value = _plain(value)
+    if value is None or value == "":
+        return "—"
+    if kind == "text" or isinstance(value, str):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime | pd.Timestamp):
+        return value.isoformat()
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if kind == "share":
+        return f"{100 * number:.1f} %"
+    if kind in ("int", "class"):
+        return f"{number:,.0f}"
+    if kind == "index":
+        return f"{number:.3f}"
+    return f"{number:,.2f}"
+
+
+def _county_rows(counties: pd.DataFrame) -> list[dict[str, Any]]:
+    columns = [c for c in COUNTY_COLUMNS if c[0] in counties.columns]
+    rows = []
+    for record in counties.to_dict("records"):
+        cells = []
+        for col, _, _, kind in columns:
+            value = _plain(record.get(col))
+            colour = None
+            if kind == "class" and value in (1, 2, 3, 4, 5):
+                colour = RISK_COLOURS[int(value) - 1]
+            cells.append({"text": format_value(value, kind), "colour": colour})
+        rows.append({"adcode": str(record.get("adcode", "")), "cells": cells})
+    return rows
+
+
+def _indicator_rows(indicators: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for item in indicators:
+        unit = str(_plain(item.get("unit")) or "")
+        kind = "share" if unit in ("share", "fraction", "0-1") else "float"
+        passed = _plain(item.get("passed"))
+        rows.append(
+            {
+                "name": str(_plain(item.get("name")) or ""),
+                "name_zh": str(_plain(item.get("name_zh")) or ""),
+                "value": format_value(item.get("value"), kind),
+                "target": format_value(item.get("target"), kind),
+                "unit": "" if kind == "share" else unit,
+                "passed": None if passed is None else bool(passed),
+            }
+        )
+    return rows
+
+
+def _method_items(method: Any) -> Any:
+    """Turn the method description into nested lists of (key, value) pairs."""
+    if isinstance(method, Mapping):
+        return [(str(k), _method_items(v)) for k, v in method.items()]
+    if isinstance(method, list | tuple) and any(
+        isinstance(v, Mapping | list | tuple) for v in method
+    ):
+        return [(str(i + 1), _method_items(v)) for i, v in enumerate(method)]
+    if isinstance(method, list | tuple | np.ndarray):
+        return ", ".join(str(_plain(v)) for v in method)
+    value = _plain(method)
+    return "—" if value is None else str(value)
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _map_entries(
+    out_dir: Path,
+    counties: pd.DataFrame,
+    maps: Mapping[str, Mapping[str, str | Path]] | None,
+    embed_images: bool,
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """Find the city map and each county's maps, relative to ``out_dir``."""
+    if maps is None:
+        folder = out_dir / "maps"
+        maps = {"city": {"html": folder / "index.html"}}
+        for code in counties["adcode"].astype(str):
+            name = safe_filename(code)
+            maps[code] = {
+                "html": folder / f"{name}.html",
+                "png": folder / f"{name}.png",
+            }
+
+    def existing(path: str | Path | None) -> Path | None:
+        if path is None:
+            return None
+        full = Path(path) if Path(path).is_absolute() else out_dir / path
+        return full if full.is_file() else None
+
+    def link(path: Path | None) -> str | None:
+        if path is None:
+            return None
+        try:
+            return path.resolve().relative_to(out_dir.resolve()).as_posix()
+        except ValueError:
+            return path.resolve().as_uri()
+
+    city = link(existing(maps.get("city", {}).get("html")))
+    entries = []
+    codes = counties["adcode"].astype(str)
+    english = (
+        counties["name_en"] if "name_en" in counties else pd.Series("", codes.index)
+    )
+    names = dict(zip(codes, counties["name"], strict=True))
+    names_en = dict(zip(codes, english.fillna(""), strict=True))
+    for code, name in names.items():
+        files = maps.get(code, {})
+        png = existing(files.get("png"))
+        image = None
+        if png is not None:
+            image = _data_uri(png) if embed_images else link(png)
+        html_path = link(existing(files.get("html")))
+        if image or html_path:
+            label = f"{name} {names_en.get(code) or ''}".strip()
+            entries.append({"name": label, "image": image, "html": html_path})
+    return city, entries
+
+
+def write_report(
+    out_dir: str | Path,
+    counties: pd.DataFrame,
+    indicators: Sequence[Mapping[str, Any]],
+    method: Mapping[str, Any],
+    *,
+    maps: Mapping[str, Mapping[str, str | Path]] | None = None,
+    title: str = "百色市灾害风险与应急保障评估报告 Baise disaster-risk and "
+    "emergency-coverage report",
+    embed_images: bool = True,
+) -> Path:
+    """Write ``report.html`` into ``out_dir`` and return its path.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The run's output folder (created if needed).
+    counties : DataFrame
+        County results; the columns of :data:`COUNTY_COLUMNS` that exist are
+        shown, in that order.
+    indicators : sequence of dict
+        Plan indicators ``{name, name_zh, value, target, unit, passed}``.
+        A unit of ``"share"`` is shown as a percentage.
+    method : dict
+        Description of the method (weights, classes, parameters); nested
+        dicts and lists are shown as nested tables.
+    maps : dict, optional
+        ``{"city": {"html": path}, adcode: {"html": path, "png": path}}``.
+        By default ``maps/index.html``, ``maps/<adcode>.html`` and
+        ``maps/<adcode>.png`` under ``out_dir`` are used when they exist.
+    title : str
+        Page title.
+    embed_images : bool
+        Embed the PNG maps in the page (self-contained) rather than link
+        them.
+
+    Returns
+    -------
+    Path
+        ``out_dir / "report.html"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> counties = pd.DataFrame({"adcode": ["451002"], "name": ["右江区"],
+    ...                          "risk_class": [4], "population": [420000]})
+    >>> ind = [{"name": "Shelter reach", "name_zh": "避难场所可达", "value": 0.82,
+    ...         "target": 0.8, "unit": "share", "passed": True}]
+    >>> method = {"weights": {"flood": 0.3}}
+    >>> path = write_report(tempfile.mkdtemp(), counties, ind, method)
+    >>> "82.0 %" in path.read_text(encoding="utf-8")
+    True
+    """
+    out_dir = Path(out_dir)
+    city, county_maps = _map_entries(out_dir, counties, maps, embed_images)
+    columns = [c for c in COUNTY_COLUMNS if c[0] in counties.columns]
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    page = env.get_template("report.html").render(
+        title=title,
+        generated=dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        columns=columns,
+        county_rows=_county_rows(counties),
+        indicators=_indicator_rows(indicators),
+        method=_method_items(method),
+        risk_classes=[
+            (k, RISK_CLASS_NAMES[k][0], RISK_CLASS_NAMES[k][1], RISK_COLOURS[k - 1])
+            for k in range(1, 6)
+        ],
+        city_map=city,
+        county_maps=county_maps,
+    )
+    path = out_dir / "report.html"
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    logger.info("wrote %s", path)
+    return path
