@@ -42,6 +42,7 @@ from riskmap.errors import (
 
 __all__ = [
     "FINDINGS_ATTR",
+    "SOURCE_ATTR",
     "Finding",
     "area_m2",
     "check_offset",
@@ -60,6 +61,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FINDINGS_ATTR = "riskmap_findings"
+SOURCE_ATTR = "riskmap_source"
 WGS84 = "EPSG:4326"
 _GEOD = Geod(ellps="WGS84")
 
@@ -801,6 +803,7 @@ def read_vector(
 
     gdf = gdf.reset_index(drop=True)
     gdf.attrs[FINDINGS_ATTR] = report.items
+    gdf.attrs[SOURCE_ATTR] = str(path)
     logger.info("loaded %s: %d features", path, len(gdf))
     return gdf
 
@@ -1006,6 +1009,7 @@ def read_points_csv(
     elif datum_key != "wgs84":
         gdf = _to_wgs84_datum(gdf, datum_key, report)
     gdf.attrs[FINDINGS_ATTR] = report.items
+    gdf.attrs[SOURCE_ATTR] = str(path)
     return gdf
 
 
@@ -1239,7 +1243,7 @@ def check_offset(
     before, after = median_gap(pts), median_gap(converted)
     gain = before - after
     if before > 0 and gain / before > min_gain and gain > min_metres:
-        where = getattr(points, "attrs", {}).get("source", name) or "points"
+        where = points.attrs.get(SOURCE_ATTR) or name or "points"
         report = _Report(where, name)
         report.add(
             "warning",
