@@ -839,6 +839,17 @@ def _decode_table(path: Path, encoding: str | None, report: _Report) -> str:
     return text
 
 
+def _delimiter(text: str) -> str:
+    """Comma, unless the header line is split by tabs or semicolons only."""
+    header = text.split("\n", 1)[0]
+    if "," in header:
+        return ","
+    for sep in ("\t", ";", "|"):
+        if sep in header:
+            return sep
+    return ","
+
+
 def _parse_datetimes(
     df: pd.DataFrame, fields: Sequence[str], report: _Report
 ) -> pd.DataFrame:
@@ -960,9 +971,19 @@ def read_points_csv(
     # every column as text first
     text = _decode_table(path, encoding, report)
     df = pd.read_csv(
-        io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False
+        io.StringIO(text),
+        sep=_delimiter(text),
+        dtype=str,
+        keep_default_na=False,
+        na_filter=False,
     )
     df.columns = [str(c).strip() for c in df.columns]
+
+    # rows left entirely blank (spreadsheet exports) are not data
+    empty = (df.apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    if empty.any():
+        logger.debug("%s: %d blank rows skipped", path, int(empty.sum()))
+        df = df.loc[~empty].reset_index(drop=True)
     needed = [x, y, *required_fields]
     needed += [f for f in (id_field, datum_field) if f]
     _require_fields(df, needed, report)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import warnings
+from csv import QUOTE_ALL
 from pathlib import Path
 
 import geopandas as gpd
@@ -524,7 +525,7 @@ def test_random_polygons_load_with_the_right_area(
 
 
 _odd_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
     max_size=40,
 )
 
@@ -536,7 +537,7 @@ def test_odd_strings_survive_csv_and_gpkg(name: str, ident: str) -> None:
         csv = Path(folder) / "f.csv"
         pd.DataFrame(
             {"id": [ident], "name": [name], "lon": ["106.6"], "lat": ["23.9"]}
-        ).to_csv(csv, index=False)
+        ).to_csv(csv, index=False, quoting=QUOTE_ALL)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             gdf = read_points_csv(csv, id_field="id")
@@ -617,3 +618,19 @@ def test_numeric_geojson_ids_keep_every_digit(tmp_path: Path) -> None:
     )
     gdf = read_vector(path, id_field="code")
     assert gdf["code"].tolist() == ["4510021000010000001", "9007199254740993"]
+
+
+@pytest.mark.parametrize("sep", ["\t", ";"])
+def test_tab_and_semicolon_tables(tmp_path: Path, sep: str) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text(
+        sep.join(["id", "lon", "lat"]) + "\n" + sep.join(["A", "106.6", "23.9"]) + "\n",
+        encoding="utf-8",
+    )
+    assert read_points_csv(path)["id"].tolist() == ["A"]
+
+
+def test_blank_spreadsheet_rows_are_skipped_quietly(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("id,lon,lat\nA,106.6,23.9\n,,\n , ,\n", encoding="utf-8")
+    assert read_points_csv(path)["id"].tolist() == ["A"]
