@@ -198,6 +198,7 @@ class RoadNetwork:
         self.edges = edges.reset_index(drop=True)
         self.matrix = self._build_matrix()
         self._tree: cKDTree | None = None
+        self._reversed: sparse.csr_matrix | None = None
         self._edge_tree: shapely.STRtree | None = None
 
     # -- construction -----------------------------------------------------
@@ -449,6 +450,13 @@ class RoadNetwork:
         return gpd.GeoDataFrame(
             geometry=shapely.points(self.node_xy), crs=self.crs
         ).rename_axis("node")
+
+    @property
+    def matrix_reversed(self) -> sparse.csr_matrix:
+        """:attr:`matrix` with every arc turned round (built once, cached)."""
+        if self._reversed is None:
+            self._reversed = self.matrix.T.tocsr()
+        return self._reversed
 
     def components(self) -> Components:
         """Report the weakly connected components.

@@ -52,6 +52,7 @@ __all__ = [
     "disruption_impact",
     "helicopter_time",
     "nearest_facility",
+    "nearest_node_times",
     "od_matrix",
     "relief_time",
     "service_areas",
@@ -150,6 +151,71 @@ def nearest_facility(
     return out
 
 
+def nearest_node_times(
+    network: RoadNetwork,
+    source_nodes: Sequence[int] | IntArray,
+    *,
+    direction: Direction = "to_facility",
+    cutoff_min: float | None = None,
+) -> tuple[FloatArray, IntArray]:
+    """Time between every node and the nearest of some nodes, one pass.
+
+    The graph-only core of :func:`nearest_facility`, for facilities that
+    sit on nodes: no snapping, no access legs.
+
+    Parameters
+    ----------
+    network : RoadNetwork
+        The road graph.
+    source_nodes : sequence of int
+        Node numbers of the facilities.
+    direction : {"to_facility", "from_facility"}, default "to_facility"
+        Node to facility, or facility to node.
+    cutoff_min : float, optional
+        Stop searching beyond this time.
+
+    Returns
+    -------
+    time : numpy.ndarray
+        Minutes per node (``inf`` if unreachable).
+    source : numpy.ndarray
+        Position in ``source_nodes`` of the nearest facility, -1 if none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xy = np.array([[0, 0], [1000, 0], [2000, 0]], float)
+    >>> net = RoadNetwork.from_edges(xy, np.array([0, 1]), np.array([1, 2]),
+    ...     np.array([1000.0, 1000.0]), crs="EPSG:32648",
+    ...     oneway=np.array([1, 1]))
+    >>> t, s = nearest_node_times(net, [2])
+    >>> t.tolist(), s.tolist()
+    ([2.0, 1.0, 0.0], [0, 0, 0])
+    """
+    _check_direction(direction)
+    nodes = np.asarray(source_nodes, dtype=np.int64)
+    if len(nodes) == 0:
+        return np.full(network.n_nodes, np.inf), np.full(network.n_nodes, -1, np.int64)
+    if nodes.min() < 0 or nodes.max() >= network.n_nodes:
+        raise NetworkError(
+            f"source_nodes must be node numbers from 0 to {network.n_nodes - 1}."
+        )
+    graph = network.matrix_reversed if direction == "to_facility" else network.matrix
+    dist, _, sources = csgraph.dijkstra(
+        graph,
+        directed=True,
+        indices=nodes,
+        min_only=True,
+        return_predecessors=True,
+        limit=np.inf if cutoff_min is None else float(cutoff_min),
+    )
+    # Map the source node back to its position in source_nodes.
+    position = np.full(network.n_nodes, -1, dtype=np.int64)
+    position[nodes[::-1]] = np.arange(len(nodes))[::-1]
+    src = np.where(sources >= 0, position[np.maximum(sources, 0)], -1)
+    return np.asarray(dist, float), src.astype(np.int64)
+
+
 def od_matrix(
     network: RoadNetwork,
     origins: Points,
@@ -192,7 +258,8 @@ def od_matrix(
     fac = network.snap(
         facilities, max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, to=snap_to
     )
-    graph, fac_ids, orig_ids = _graph_for(network, orig, fac, direction)
+    graph, fac_ids = _source_graph(network, fac, direction)
+    ou, ov, lu, lv = _legs(network, orig, leaving=direction == "to_facility")
     times = np.full((len(orig), len(fac)), np.inf)
     limit = np.inf if cutoff_min is None else float(cutoff_min)
     live = np.flatnonzero(fac["connected"].to_numpy())
@@ -202,7 +269,13 @@ def od_matrix(
         dist = csgraph.dijkstra(
             graph, directed=True, indices=fac_ids[cols], limit=limit
         )
-        times[:, cols] = dist[:, orig_ids].T
+        times[:, cols] = np.minimum(dist[:, ou] + lu, dist[:, ov] + lv).T
+
+    # Origin and facility on the same edge: the direct run along it.
+    o_pos, f_pos, cost = _direct_pairs(network, orig, fac, direction)
+    np.minimum.at(times, (o_pos, f_pos), cost)
+    if cutoff_min is not None:
+        times[times > cutoff_min] = np.inf
     return pd.DataFrame(times, index=origins.index, columns=facilities.index)
 
 
@@ -230,12 +303,12 @@ def _search(
     cutoff_min: float | None,
 ) -> tuple[FloatArray, IntArray]:
     """One multi-source search; time and facility position per origin."""
-    graph, fac_ids, orig_ids = _graph_for(network, orig, fac, direction)
-    live = fac["connected"].to_numpy()
     time = np.full(len(orig), np.inf)
     src = np.full(len(orig), -1, dtype=np.int64)
+    live = fac["connected"].to_numpy()
     if not live.any() or len(orig) == 0:
         return time, src
+    graph, fac_ids = _source_graph(network, fac, direction)
     dist, _, sources = csgraph.dijkstra(
         graph,
         directed=True,
@@ -244,27 +317,25 @@ def _search(
         return_predecessors=True,
         limit=np.inf if cutoff_min is None else float(cutoff_min),
     )
-    time = dist[orig_ids]
-    hit = sources[orig_ids]
-    first_fac = network.n_nodes + (len(orig) if direction == "to_facility" else 0)
-    src = np.where(hit >= 0, hit - first_fac, -1).astype(np.int64)
-    return time, src
 
+    # Best of the two ends of each origin's edge.
+    ou, ov, lu, lv = _legs(network, orig, leaving=direction == "to_facility")
+    tu = dist[ou] + lu
+    tv = dist[ov] + lv
+    via_v = tv < tu
+    time = np.where(via_v, tv, tu)
+    hit = np.where(via_v, sources[ov], sources[ou])
+    src = np.where(np.isfinite(time) & (hit >= 0), hit - network.n_nodes, -1)
 
-def _graph_for(
-    network: RoadNetwork, orig: pd.DataFrame, fac: pd.DataFrame, direction: Direction
-) -> tuple[sparse.csr_matrix, IntArray, IntArray]:
-    """Augmented graph searched from the facilities, and the virtual ids."""
-    n = network.n_nodes
-    if direction == "to_facility":
-        graph = _augment(network, orig, fac)
-        orig_ids = n + np.arange(len(orig))
-        fac_ids = n + len(orig) + np.arange(len(fac))
-        return graph.T.tocsr(), fac_ids, orig_ids
-    graph = _augment(network, fac, orig)
-    fac_ids = n + np.arange(len(fac))
-    orig_ids = n + len(fac) + np.arange(len(orig))
-    return graph, fac_ids, orig_ids
+    # Origin and facility on the same edge: the direct run along it.
+    o_pos, f_pos, cost = _direct_pairs(network, orig, fac, direction)
+    for i, j, c in zip(o_pos.tolist(), f_pos.tolist(), cost.tolist(), strict=True):
+        if c < time[i]:
+            time[i], src[i] = c, j
+    if cutoff_min is not None:
+        beyond = time > cutoff_min
+        time[beyond], src[beyond] = np.inf, -1
+    return time, src.astype(np.int64)
 
 
 def _along(frac: FloatArray, time: FloatArray) -> FloatArray:
@@ -274,78 +345,92 @@ def _along(frac: FloatArray, time: FloatArray) -> FloatArray:
     return np.where(frac == 0.0, 0.0, cost)
 
 
-def _augment(
-    network: RoadNetwork, start: pd.DataFrame, end: pd.DataFrame
-) -> sparse.csr_matrix:
-    """The network plus one node per start point and per end point.
+def _legs(
+    network: RoadNetwork, points: pd.DataFrame, *, leaving: bool
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """Network ends of each snapped point and the leg costs to or from them.
 
-    Arcs follow the direction of travel: start points lead onto the
-    network (and directly to end points on the same edge), end points are
-    reached from it. Start point ``i`` is node ``n + i``, end point ``j``
-    is node ``n + len(start) + j``.
+    ``leaving`` legs run from the point onto the network (access, then
+    along the edge to ``u`` against its direction or to ``v`` with it);
+    arriving legs run from ``u`` or ``v`` to the point. Unconnected points
+    get node 0 and infinite legs.
     """
-    n = network.n_nodes
     e = network.edges
-    fw_all = e["time_fw_min"].to_numpy(float)
-    bw_all = e["time_bw_min"].to_numpy(float)
-    rows: list[IntArray] = []
-    cols: list[IntArray] = []
-    vals: list[FloatArray] = []
+    ok = points["connected"].to_numpy()
+    edge = points["edge"].to_numpy()
+    on = ok & (edge >= 0)
+    k = np.maximum(edge, 0)
+    fw = np.where(on, e["time_fw_min"].to_numpy(float)[k], 0.0)
+    bw = np.where(on, e["time_bw_min"].to_numpy(float)[k], 0.0)
+    frac = points["frac"].to_numpy(float)
+    access = points["access_min"].to_numpy(float)
+    if leaving:
+        cost_u = access + _along(frac, bw)
+        cost_v = access + _along(1.0 - frac, fw)
+    else:
+        cost_u = _along(frac, fw) + access
+        cost_v = _along(1.0 - frac, bw) + access
+    u = np.where(ok, points["u"].to_numpy(), 0).astype(np.int64)
+    v = np.where(ok, points["v"].to_numpy(), 0).astype(np.int64)
+    return u, v, np.where(ok, cost_u, np.inf), np.where(ok, cost_v, np.inf)
 
-    def add(r: IntArray, c: IntArray, t: FloatArray) -> None:
-        ok = np.isfinite(t)
-        rows.append(r[ok])
-        cols.append(c[ok])
-        vals.append(t[ok])
 
-    for points, offset, leaving in ((start, n, True), (end, n + len(start), False)):
-        ok = points["connected"].to_numpy()
-        ids = (offset + np.arange(len(points)))[ok]
-        u = points["u"].to_numpy()[ok]
-        v = points["v"].to_numpy()[ok]
-        edge = points["edge"].to_numpy()[ok]
-        frac = points["frac"].to_numpy(float)[ok]
-        access = points["access_min"].to_numpy(float)[ok]
-        on_edge = edge >= 0
-        fw = np.where(on_edge, fw_all[np.maximum(edge, 0)], 0.0)
-        bw = np.where(on_edge, bw_all[np.maximum(edge, 0)], 0.0)
-        if leaving:
-            add(ids, u, access + _along(frac, bw))
-            add(ids[on_edge], v[on_edge], (access + _along(1.0 - frac, fw))[on_edge])
-        else:
-            add(u, ids, _along(frac, fw) + access)
-            add(v[on_edge], ids[on_edge], (_along(1.0 - frac, bw) + access)[on_edge])
+def _source_graph(
+    network: RoadNetwork, fac: pd.DataFrame, direction: Direction
+) -> tuple[sparse.csr_matrix, IntArray]:
+    """The searched graph: network (reversed for ``to_facility``) plus one
+    source row per facility, with arcs to the ends of its edge."""
+    n = network.n_nodes
+    if direction == "from_facility":
+        base = network.matrix
+        u, v, cu, cv = _legs(network, fac, leaving=True)
+    else:
+        # Reversed graph: the arc u -> facility becomes facility -> u.
+        base = network.matrix_reversed
+        u, v, cu, cv = _legs(network, fac, leaving=False)
+    same = u == v
+    cu = np.where(same, np.minimum(cu, cv), cu)
+    cv = np.where(same, np.inf, cv)
+    cols = np.stack([u, v], axis=1)
+    cost = np.stack([cu, cv], axis=1)
+    keep = np.isfinite(cost)
+    counts = keep.sum(axis=1)
+    size = n + len(fac)
+    indptr = np.concatenate(
+        [base.indptr.astype(np.int64), base.indptr[-1] + np.cumsum(counts)]
+    )
+    indices = np.concatenate([base.indices.astype(np.int64), cols[keep]])
+    data = np.concatenate([base.data, cost[keep]])
+    graph = sparse.csr_matrix((data, indices, indptr), shape=(size, size))
+    return graph, n + np.arange(len(fac))
 
-    # Start and end points on the same edge also link directly along it.
-    a = start.assign(node=n + np.arange(len(start)))
-    b = end.assign(node=n + len(start) + np.arange(len(end)))
-    a = a[a["connected"] & (a["edge"] >= 0)]
-    b = b[b["connected"] & (b["edge"] >= 0)]
-    if len(a) and len(b):
-        pair = a.merge(b, on="edge", suffixes=("_a", "_b"))
-        if len(pair):
-            k = pair["edge"].to_numpy()
-            gap = pair["frac_b"].to_numpy() - pair["frac_a"].to_numpy()
-            run = np.where(gap >= 0, _along(gap, fw_all[k]), _along(-gap, bw_all[k]))
-            cost = (
-                pair["access_min_a"].to_numpy() + run + pair["access_min_b"].to_numpy()
-            )
-            add(pair["node_a"].to_numpy(), pair["node_b"].to_numpy(), cost)
 
-    base = network.matrix.tocoo()
-    size = n + len(start) + len(end)
-    row = np.concatenate([base.row.astype(np.int64), *rows])
-    col = np.concatenate([base.col.astype(np.int64), *cols])
-    val = np.concatenate([base.data, *vals])
-    # Keep the cheapest of parallel arcs (coo->csr would add them up).
-    order = np.lexsort((val, col, row))
-    row, col, val = row[order], col[order], val[order]
-    first = np.ones(len(row), dtype=bool)
-    first[1:] = (row[1:] != row[:-1]) | (col[1:] != col[:-1])
-    row, col, val = row[first], col[first], val[first]
-    indptr = np.zeros(size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(row, minlength=size), out=indptr[1:])
-    return sparse.csr_matrix((val, col.astype(np.int32), indptr), shape=(size, size))
+def _direct_pairs(
+    network: RoadNetwork, orig: pd.DataFrame, fac: pd.DataFrame, direction: Direction
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Origins and facilities snapped to the same edge, and the direct time."""
+    a = orig.assign(pos=np.arange(len(orig)))
+    b = fac.assign(pos=np.arange(len(fac)))
+    a = a[a["connected"].to_numpy() & (a["edge"].to_numpy() >= 0)]
+    b = b[b["connected"].to_numpy() & (b["edge"].to_numpy() >= 0)]
+    empty = np.empty(0, dtype=np.int64)
+    if len(a) == 0 or len(b) == 0:
+        return empty, empty, np.empty(0)
+    pair = a.merge(b, on="edge", suffixes=("_o", "_f"))
+    if len(pair) == 0:
+        return empty, empty, np.empty(0)
+    k = pair["edge"].to_numpy()
+    fw = network.edges["time_fw_min"].to_numpy(float)[k]
+    bw = network.edges["time_bw_min"].to_numpy(float)[k]
+    start, end = ("o", "f") if direction == "to_facility" else ("f", "o")
+    gap = pair[f"frac_{end}"].to_numpy() - pair[f"frac_{start}"].to_numpy()
+    run = np.where(gap >= 0, _along(np.abs(gap), fw), _along(np.abs(gap), bw))
+    cost = (
+        pair[f"access_min_{start}"].to_numpy()
+        + run
+        + pair[f"access_min_{end}"].to_numpy()
+    )
+    return pair["pos_o"].to_numpy(), pair["pos_f"].to_numpy(), cost
 
 
 # -- helicopters ------------------------------------------------------------
@@ -668,12 +753,7 @@ def service_areas(
     fac = network.snap(
         facilities, max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, to=snap_to
     )
-    empty = fac.iloc[:0]
-    if direction == "from_facility":
-        graph = _augment(network, fac, empty)
-    else:
-        graph = _augment(network, empty, fac).T.tocsr()
-    ids = network.n_nodes + np.arange(len(fac))
+    graph, ids = _source_graph(network, fac, direction)
     live = fac["connected"].to_numpy()
     n = network.n_nodes
     speed_m_min = access_speed_kmh * 1000.0 / 60.0

@@ -1,0 +1,318 @@
+"""Benchmark: nearest-facility times on the world major-road graph.
+
+Reads the ``world_highways`` graph of the ``scgraph-data`` 2.0.0 wheel
+straight out of the wheel (a Python module holding ``graph``, a list of
+``{neighbour: km}`` dicts, and ``nodes``, a list of ``[lat, lon]``), builds a
+:class:`riskmap.network.RoadNetwork` from it and times, in the same run on
+identical inputs:
+
+* riskmap: one multi-source Dijkstra pass over the CSR matrix
+  (:func:`riskmap.reachability.nearest_node_times`), and the full
+  :func:`riskmap.reachability.nearest_facility` call with point snapping;
+* networkx: ``multi_source_dijkstra_path_length`` on the same graph
+  (``RoadNetwork.to_networkx``).
+
+It checks that the times agree, measures peak memory of each side with
+tracemalloc in separate, untimed passes, writes
+``benchmarks/results/network.json`` and prints a summary.
+
+Usage::
+
+    python benchmarks/bench_network.py --wheel /path/scgraph_data-2.0.0-py3-none-any.whl
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import scipy
+from pyproj import Transformer
+
+import riskmap
+from riskmap.network import RoadNetwork
+from riskmap.reachability import nearest_facility, nearest_node_times
+
+HERE = Path(__file__).resolve().parent
+MEMBER = "scgraph_data/world_highways.py"
+PROJECTED = "EPSG:8857"  # Equal Earth, metres: only used to place points
+
+
+def fetch_wheel(target: Path) -> Path:
+    """Download the scgraph-data 2.0.0 wheel with pip (no dependencies)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "scgraph-data==2.0.0",
+            "-d",
+            str(target),
+        ],
+        check=True,
+    )
+    return next(target.glob("scgraph_data-2.0.0-*.whl"))
+
+
+def read_world_graph(
+    wheel: Path,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Node lat/lon and undirected edges (u < v, km) from the wheel.
+
+    The module text is parsed with plain string operations (no ``exec``):
+    every ``{...}`` of ``graph`` is the adjacency of one node in order.
+    """
+    text = zipfile.ZipFile(wheel).read(MEMBER).decode()
+    g_start = text.index("graph=[") + len("graph=[")
+    n_start = text.index("nodes=[", g_start)
+    g_text = text[g_start : text.rindex("]", g_start, n_start)]
+    n_end = text.index("]]", n_start) + 1
+    n_text = text[n_start + len("nodes=[") : n_end]
+
+    # Degrees from the colons per dict; keys and weights alternate.
+    blocks = g_text.split("}")[:-1]
+    degree = np.fromiter(
+        (b.count(":") for b in blocks), dtype=np.int64, count=len(blocks)
+    )
+    numbers = np.array(
+        g_text.translate(str.maketrans("{}:,", "    ")).split(), dtype=float
+    )
+    latlon = np.array(
+        n_text.translate(str.maketrans("[],", "   ")).split(), dtype=float
+    )
+    latlon = latlon.reshape(-1, 2)
+    if len(latlon) != len(degree) or len(numbers) != 2 * degree.sum():
+        raise ValueError(f"{wheel}: unexpected layout of {MEMBER}")
+    row = np.repeat(np.arange(len(degree)), degree)
+    col = numbers[0::2].astype(np.int64)
+    km = numbers[1::2]
+
+    # Each edge is listed from both ends: keep u < v (loops carry nothing).
+    keep = row < col
+    return latlon, row[keep], col[keep], km[keep]
+
+
+def timed(func: Callable[[], Any], repeat: int = 1) -> tuple[Any, list[float]]:
+    """Run ``func`` ``repeat`` times; return the last result and the times."""
+    times = []
+    result = None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - start)
+    return result, times
+
+
+def peak_mb(func: Callable[[], Any]) -> float:
+    """Peak traced Python/numpy memory of ``func`` in MB."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        func()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--wheel", type=Path, help="scgraph_data-2.0.0 wheel")
+    parser.add_argument("--facilities", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--no-memory", action="store_true", help="skip tracemalloc")
+    parser.add_argument(
+        "--output", type=Path, default=HERE / "results" / "network.json"
+    )
+    args = parser.parse_args(argv)
+
+    wheel = args.wheel or fetch_wheel(Path(tempfile.mkdtemp()))
+    (latlon, u, v, km), (t_parse,) = timed(lambda: read_world_graph(wheel))
+    x, y = Transformer.from_crs("EPSG:4326", PROJECTED, always_xy=True).transform(
+        latlon[:, 1], latlon[:, 0]
+    )
+    xy = np.column_stack([x, y])
+
+    # riskmap: build the CSR network (60 km/h, the 'major' class speed).
+    def build() -> RoadNetwork:
+        return RoadNetwork.from_edges(xy, u, v, km * 1000.0, crs=PROJECTED)
+
+    net, (t_build,) = timed(build)
+    comp = net.components()
+    rng = np.random.default_rng(args.seed)
+    fac_nodes = np.sort(rng.choice(net.n_nodes, size=args.facilities, replace=False))
+
+    # riskmap: the graph pass, then the full call with points and snapping.
+    (rm_time, rm_src), t_pass = timed(
+        lambda: nearest_node_times(net, fac_nodes, direction="from_facility"),
+        args.repeat,
+    )
+    unique_xy = np.unique(xy, axis=0, return_index=True)[1]
+    origin_nodes = np.sort(unique_xy)  # one node per location: exact snap
+    origins = gpd.GeoSeries(gpd.points_from_xy(*xy[origin_nodes].T), crs=PROJECTED)
+    facilities = gpd.GeoSeries(
+        gpd.points_from_xy(*xy[fac_nodes].T), index=fac_nodes, crs=PROJECTED
+    )
+    full, t_full = timed(
+        lambda: nearest_facility(
+            net,
+            origins,
+            facilities,
+            direction="from_facility",
+            snap_to="node",
+            max_snap_m=1.0,
+        ),
+        args.repeat,
+    )
+
+    # networkx on the same graph.
+    graph, (t_nx_build,) = timed(net.to_networkx)
+    ref, t_nx = timed(
+        lambda: nx.multi_source_dijkstra_path_length(
+            graph, set(fac_nodes.tolist()), weight="time_min"
+        ),
+        1,
+    )
+    nx_time = np.full(net.n_nodes, np.inf)
+    nx_time[np.fromiter(ref.keys(), dtype=np.int64)] = np.fromiter(ref.values(), float)
+
+    # Agreement.
+    both = np.isfinite(nx_time)
+    same_reach = bool(np.array_equal(both, np.isfinite(rm_time)))
+    diff = np.abs(rm_time[both] - nx_time[both])
+    exact = int((rm_time == nx_time).sum())
+    full_t = full["time_min"].to_numpy()
+    full_ref = nx_time[origin_nodes]
+    full_same_reach = bool(np.array_equal(np.isfinite(full_t), np.isfinite(full_ref)))
+    finite = np.isfinite(full_ref)
+    full_diff = np.abs(full_t[finite] - full_ref[finite])
+    served = rm_time[fac_nodes[np.maximum(rm_src, 0)]]
+    src_ok = bool((served[both] == 0).all())
+
+    # Peak memory in untimed passes.
+    memory: dict[str, float] = {}
+    if not args.no_memory:
+        del graph
+        gc.collect()
+        memory["riskmap_build_mb"] = peak_mb(build)
+        memory["riskmap_pass_mb"] = peak_mb(
+            lambda: nearest_node_times(net, fac_nodes, direction="from_facility")
+        )
+        memory["riskmap_full_call_mb"] = peak_mb(
+            lambda: nearest_facility(
+                net,
+                origins,
+                facilities,
+                direction="from_facility",
+                snap_to="node",
+                max_snap_m=1.0,
+            )
+        )
+
+        def nx_all() -> None:
+            g = net.to_networkx()
+            nx.multi_source_dijkstra_path_length(
+                g, set(fac_nodes.tolist()), weight="time_min"
+            )
+
+        memory["networkx_build_and_pass_mb"] = peak_mb(nx_all)
+    memory["process_max_rss_mb"] = (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    )
+
+    result = {
+        "graph": {
+            "source": f"scgraph-data 2.0.0 wheel, {MEMBER}",
+            "nodes": net.n_nodes,
+            "edges": net.n_edges,
+            "arcs": int(net.matrix.nnz),
+            "components": comp.count,
+            "largest_component": int(comp.sizes[0]),
+            "facilities": int(args.facilities),
+            "origins_full_call": len(origin_nodes),
+            "weight": "time_min at 60 km/h (km weights x 1000 m / 1000 m per min)",
+        },
+        "seconds": {
+            "parse_wheel": t_parse,
+            "riskmap_build": t_build,
+            "riskmap_pass": min(t_pass),
+            "riskmap_pass_all": t_pass,
+            "riskmap_full_call": min(t_full),
+            "riskmap_full_call_all": t_full,
+            "networkx_build": t_nx_build,
+            "networkx_pass": t_nx[0],
+        },
+        "speedup": {
+            "pass_vs_networkx_pass": t_nx[0] / min(t_pass),
+            "full_call_vs_networkx_pass": t_nx[0] / min(t_full),
+            "build_vs_networkx_build": t_nx_build / t_build,
+        },
+        "agreement": {
+            "same_reachable_set": same_reach,
+            "nodes_compared": int(both.sum()),
+            "exactly_equal": exact,
+            "max_abs_diff_min": float(diff.max()) if len(diff) else 0.0,
+            "full_call_same_reachable_set": full_same_reach,
+            "full_call_max_abs_diff_min": float(full_diff.max())
+            if len(full_diff)
+            else 0.0,
+            "serving_facility_consistent": src_ok,
+        },
+        "memory": memory,
+        "environment": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "riskmap": riskmap.__version__,
+            "scipy": scipy.__version__,
+            "networkx": nx.__version__,
+            "numpy": np.__version__,
+        },
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(summary(result))
+    return result
+
+
+def summary(r: dict[str, Any]) -> str:
+    g, s, k, a, m = (
+        r[x] for x in ("graph", "seconds", "speedup", "agreement", "memory")
+    )
+    lines = [
+        f"world_highways: {g['nodes']:,} nodes, {g['edges']:,} edges, "
+        f"{g['components']} components; {g['facilities']} facilities",
+        f"riskmap build {s['riskmap_build']:.2f} s | networkx build "
+        f"{s['networkx_build']:.2f} s",
+        f"riskmap pass {s['riskmap_pass']:.3f} s | full call with snapping "
+        f"{s['riskmap_full_call']:.3f} s | networkx pass {s['networkx_pass']:.3f} s",
+        f"speed-up: pass {k['pass_vs_networkx_pass']:.1f}x, full call "
+        f"{k['full_call_vs_networkx_pass']:.1f}x",
+        f"agreement: same reach {a['same_reachable_set']}, "
+        f"{a['exactly_equal']:,}/{g['nodes']:,} equal, max diff "
+        f"{a['max_abs_diff_min']:.3g} min",
+        "peak memory (MB): " + ", ".join(f"{key} {val:.0f}" for key, val in m.items()),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
