@@ -141,7 +141,7 @@ def _nodata_mask(
             continue
         if declared is not None and sentinel == declared:
             continue
-        hits = (raw <= sentinel) if sentinel < -1e30 else (raw == sentinel)
+        hits = (raw < -1e38) if sentinel < -1e38 else (raw == sentinel)
         hits &= ~mask
         if hits.any():
             mask |= hits

@@ -50,7 +50,13 @@ def _write(
 
 @pytest.mark.parametrize(
     ("dtype", "sentinel"),
-    [("float32", -99999.0), ("int32", -99999), ("uint16", 65535), ("float32", -9999.0)],
+    [
+        ("float32", -99999.0),
+        ("int32", -99999),
+        ("uint16", 65535),
+        ("float32", -9999.0),
+        ("int16", -32768),
+    ],
 )
 def test_undeclared_sentinel_is_masked_with_a_warning(
     tmp_path: Path, dtype: str, sentinel: float
@@ -62,6 +68,14 @@ def test_undeclared_sentinel_is_masked_with_a_warning(
     assert raster.data.mask.tolist() == [[False, False], [True, False]]
     assert float(raster.data.mean()) == pytest.approx(70 / 3)
     assert any(f.level == "warning" for f in raster.findings)
+
+
+def test_float_minimum_is_masked(tmp_path: Path) -> None:
+    low = np.finfo("float32").min
+    values = np.array([[low, 2.0]], dtype="float32")
+    with pytest.warns(UserWarning, match="1 cells hold -3.40282e"):
+        raster = read_raster(_write(tmp_path / "m.tif", values))
+    assert raster.data.mask.tolist() == [[True, False]]
 
 
 def test_declared_nodata_is_quiet(tmp_path: Path) -> None:
