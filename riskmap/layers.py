@@ -314,11 +314,12 @@ def _settle_crs(gdf: gpd.GeoDataFrame, crs: Any, report: _Report) -> gpd.GeoData
         gdf = gdf.set_crs(wanted, allow_override=True)
     assert gdf.crs is not None
     if gdf.crs.is_geographic and looks_projected(gdf):
-        _, _, xmax, ymax = gdf.geometry.total_bounds
+        xmin, ymin, xmax, ymax = gdf.geometry.total_bounds
+        far_x = xmax if abs(xmax) >= abs(xmin) else xmin
+        far_y = ymax if abs(ymax) >= abs(ymin) else ymin
         raise CRSError(
             f"the CRS {gdf.crs.to_string()} is in degrees but the coordinates "
-            f"reach x={xmax:.0f}, y={ymax:.0f}, so they are projected "
-            "(metres) labelled as degrees",
+            f"reach x={far_x:.6g}, y={far_y:.6g}, beyond ±180/±90",
             path=report.path,
             layer=report.layer,
             fix=_guess_crs_hint(gdf),
