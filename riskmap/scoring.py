@@ -18,6 +18,72 @@ Conventions
   ``zscore`` without fixed mean and std) depend on the set of rows scored
   together; pass fixed bounds, or ``breakpoints``, when a unit must score
   the same whether it is computed alone or with its neighbours.
+
+The ``[scoring]`` table
+-----------------------
+A whole method is described by :class:`ScoringMethod`, read from the
+``[scoring]`` table of a run's TOML configuration and recorded with every
+result (:func:`score` returns it as ``ScoreResult.method``)::
+
+    [scoring]
+    aggregation = "arithmetic"   # "arithmetic", "geometric" or "inform"
+    epsilon = 0.0                # geometric: floor for zero indicators
+
+    # One entry per indicator column: its normalisation (minmax, rank,
+    # zscore, breakpoints), its parameters, invert = true when more is
+    # better, and a role (hazard, exposure, vulnerability, capacity),
+    # needed by the INFORM aggregation.
+    [scoring.indicators]
+    h_flood = { method = "minmax", lower = 0, upper = 1 }
+    rain_mm = { method = "breakpoints", breaks = [0, 50, 100, 250] }
+    elderly_share = { method = "rank" }
+    shelter_m2_pp = { method = "minmax", lower = 0, upper = 2, invert = true }
+
+    # Either direct weights (scaled to sum to 1) ...
+    [scoring.weights]
+    h_flood = 3
+    rain_mm = 2
+    elderly_share = 1
+    shelter_m2_pp = 1
+
+    # ... or an AHP matrix instead (rows and columns in the order of
+    # `indicators`; fractions as strings); neither gives equal weights.
+    # [scoring.ahp]
+    # indicators = ["h_flood", "rain_mm", "elderly_share", "shelter_m2_pp"]
+    # matrix = [[1, 2, 3, 3], ["1/2", 1, 2, 2],
+    #           ["1/3", "1/2", 1, 1], ["1/3", "1/2", 1, 1]]
+
+    [scoring.classes]
+    method = "natural_breaks"    # quantile, equal_interval, thresholds
+    k = 5
+    # thresholds = [0.2, 0.4, 0.6, 0.8]   # with method = "thresholds"
+
+Examples
+--------
+>>> import tomllib
+>>> text = '''
+... [scoring]
+... aggregation = "geometric"
+... [scoring.indicators]
+... h_flood = { method = "minmax", lower = 0, upper = 1 }
+... shelter_m2_pp = { method = "minmax", lower = 0, upper = 2, invert = true }
+... [scoring.ahp]
+... indicators = ["h_flood", "shelter_m2_pp"]
+... matrix = [[1, 3], ["1/3", 1]]
+... [scoring.classes]
+... method = "thresholds"
+... k = 3
+... thresholds = [0.3, 0.6]
+... '''
+>>> method = ScoringMethod.from_dict(tomllib.loads(text)["scoring"])
+>>> table = pd.DataFrame({"h_flood": [0.9, 0.1], "shelter_m2_pp": [0.5, 2.0]})
+>>> result = score(table, method)
+>>> result.table.round(3)
+   risk_score  risk_class
+0        0.86           3
+1        0.00           1
+>>> result.method["weights_used"]
+{'h_flood': 0.75, 'shelter_m2_pp': 0.25}
 """
 
 from __future__ import annotations
@@ -34,6 +100,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from riskmap._scoring_ahp import AHPResult
+from riskmap._scoring_ahp import ahp as _ahp
 from riskmap._scoring_checks import (
     align,
     as_float_series,
@@ -42,17 +110,27 @@ from riskmap._scoring_checks import (
     normalise_weights,
     weight_vector,
 )
+from riskmap._scoring_method import ScoringMethod
+from riskmap._scoring_sensitivity import monte_carlo, sobol_indices
 from riskmap.errors import ConfigError, FieldError
 
 __all__ = [
+    "AHPResult",
     "Classification",
+    "ScoreResult",
+    "ScoringMethod",
+    "SensitivityResult",
     "aggregate",
     "aggregate_to_units",
+    "ahp_weights",
     "classify",
     "direct_weights",
     "inform_risk",
     "normalize",
     "risk_index",
+    "score",
+    "sensitivity",
+    "validate_against_events",
 ]
 
 logger = logging.getLogger(__name__)
@@ -333,26 +411,32 @@ def aggregate(
     [0.4, 0.0]
     """
     check_unit_interval(scores, "indicator scores")
-    w = normalise_weights(weights, list(scores.columns), "weights")
     names = list(scores.columns)
-    x = scores[names].to_numpy(dtype=float)
-    wv = weight_vector(w, names)
-    if method == "arithmetic":
-        # NaN * 0 is NaN: only indicators with a positive weight count.
-        used = wv > 0
-        out = x[:, used] @ wv[used]
-    elif method == "geometric":
-        if not 0.0 <= epsilon < 1.0:
-            raise ConfigError(f"epsilon must lie in [0, 1), got {epsilon:g}")
-        used = wv > 0
-        base = np.maximum(x[:, used], epsilon)
-        out = np.prod(np.power(base, wv[used]), axis=1)
-    else:
+    w = normalise_weights(weights, names, "weights")
+    if method not in ("arithmetic", "geometric"):
         raise ConfigError(
             f"aggregation {method!r} is unknown. Fix: use 'arithmetic' or "
             "'geometric' (or inform_risk for the INFORM form)"
         )
-    return pd.Series(np.clip(out, 0.0, 1.0), index=scores.index, name="score")
+    if not 0.0 <= epsilon < 1.0:
+        raise ConfigError(f"epsilon must lie in [0, 1), got {epsilon:g}")
+    x = scores[names].to_numpy(dtype=float)
+    out = _weighted(x, weight_vector(w, names), method, epsilon)
+    return pd.Series(out, index=scores.index, name="score")
+
+
+def _weighted(x: np.ndarray, w: np.ndarray, method: str, epsilon: float) -> np.ndarray:
+    """Weighted arithmetic or geometric mean of the rows of ``x``.
+
+    Only columns with a positive weight count (so an unknown indicator of
+    weight 0 does not make the result unknown).
+    """
+    used = w > 0
+    if method == "arithmetic":
+        out = x[:, used] @ w[used]
+    else:
+        out = np.prod(np.power(np.maximum(x[:, used], epsilon), w[used]), axis=1)
+    return np.clip(out, 0.0, 1.0)
 
 
 def inform_risk(
@@ -396,10 +480,19 @@ def inform_risk(
         index=index,
     )
     check_unit_interval(parts, "INFORM dimensions")
-    he = np.sqrt(parts["hazard"] * parts["exposure"])
-    lcc = 1.0 - parts["capacity"]
-    risk = np.cbrt(he * parts["vulnerability"] * lcc)
+    risk = _inform(*(parts[c].to_numpy(dtype=float) for c in parts.columns))
     return pd.Series(risk, index=index, name="risk_score")
+
+
+def _inform(
+    hazard: np.ndarray,
+    exposure: np.ndarray,
+    vulnerability: np.ndarray,
+    capacity: np.ndarray,
+) -> np.ndarray:
+    """The INFORM formula on arrays (see inform_risk)."""
+    he = np.sqrt(hazard * exposure)
+    return np.clip(np.cbrt(he * vulnerability * (1.0 - capacity)), 0.0, 1.0)
 
 
 def risk_index(
@@ -635,27 +728,34 @@ def classify(
         )
     if k < 2:
         raise ConfigError(f"k must be at least 2, got {k}")
-    if method == "thresholds":
-        bins = _check_thresholds(thresholds, k)
-    elif thresholds is not None:
+    if method != "thresholds" and thresholds is not None:
         raise ConfigError(
             f"thresholds are only used by method 'thresholds', not {method!r}. "
             "Fix: drop them or set method='thresholds'"
         )
-    classes = np.zeros(x.shape, dtype=np.int64)
-    if method == "thresholds":
-        if known.any():
-            classifier = mapclassify.UserDefined(x[known], bins=bins)
-            classes[known] = np.asarray(classifier.yb) + 1
-        formed, upper = k, tuple(float(b) for b in bins)
-    elif known.any():
-        formed, upper, yb = _data_classes(x[known], method, k)
-        classes[known] = yb + 1
-    else:
-        formed, upper = 0, ()
+    classes, upper, formed = _levels(x, method, k, thresholds)
     out = pd.Series(classes, index=series.index, name=series.name, dtype="Int64")
     out[~known] = pd.NA
     return Classification(classes=out, bins=upper, method=method, k=formed)
+
+
+def _levels(
+    x: np.ndarray, method: str, k: int, thresholds: Sequence[float] | None
+) -> tuple[np.ndarray, tuple[float, ...], int]:
+    """Levels 1..k of ``x`` (0 where NaN), upper bounds, levels formed."""
+    known = ~np.isnan(x)
+    classes = np.zeros(x.shape, dtype=np.int64)
+    if method == "thresholds":
+        bins = _check_thresholds(thresholds, k)
+        if known.any():
+            classifier = mapclassify.UserDefined(x[known], bins=bins)
+            classes[known] = np.asarray(classifier.yb) + 1
+        return classes, tuple(bins), k
+    if not known.any():
+        return classes, (), 0
+    formed, upper, yb = _data_classes(x[known], method, k)
+    classes[known] = yb + 1
+    return classes, upper, formed
 
 
 def _check_thresholds(thresholds: Sequence[float] | None, k: int) -> list[float]:
@@ -832,3 +932,459 @@ def _unit_weights(weights: pd.Series | None, index: pd.Index, rule: str) -> pd.S
             fix="fill missing population or area with 0 or drop those cells",
         )
     return w
+
+
+# --------------------------------------------------------------------------
+# AHP
+
+
+def ahp_weights(
+    matrix: Sequence[Sequence[float | str]] | np.ndarray,
+    names: Sequence[str],
+    *,
+    label: str = "pairwise comparison matrix",
+) -> AHPResult:
+    """Weights from an AHP pairwise comparison matrix (Saaty's method).
+
+    Parameters
+    ----------
+    matrix : n x n array-like
+        ``matrix[i][j]`` says how much more important indicator i is than
+        j on Saaty's 1/9..9 scale; positive, 1 on the diagonal and
+        reciprocal (``a_ji = 1 / a_ij``, within 1 %). Strings such as
+        ``"1/3"`` are read as fractions.
+    names : sequence of str
+        The indicators, in the order of the rows.
+    label : str
+        Names the matrix in error messages (e.g. ``"scoring.ahp.matrix"``).
+
+    Returns
+    -------
+    AHPResult
+        Weights (the principal eigenvector, summing to 1), ``lambda_max``,
+        the consistency index ``CI = (lambda_max - n) / (n - 1)`` and the
+        consistency ratio ``CR = CI / RI(n)`` with Saaty's random index
+        (0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49 for n = 3..10).
+
+    Raises
+    ------
+    ConfigError
+        If the matrix is malformed, has more than 10 rows, or its
+        consistency ratio exceeds 0.1; the message names the matrix and
+        the CR.
+
+    Examples
+    --------
+    >>> r = ahp_weights([[1, 3], ["1/3", 1]], ["flood", "fire"])
+    >>> r.weights
+    {'flood': 0.75, 'fire': 0.25}
+    >>> r.cr
+    0.0
+    """
+    return _ahp(matrix, names, label=label)
+
+
+# --------------------------------------------------------------------------
+# a whole method
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What :func:`score` returns.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``risk_score`` (float, 0–1) and ``risk_class`` (Int64, 1..k) per
+        row of the input.
+    normalized : DataFrame
+        The normalised indicators, 0–1, higher meaning more risk.
+    classification : Classification
+        The levels with their bounds.
+    method : dict
+        The method as configured (:meth:`ScoringMethod.to_dict`) plus what
+        was derived: ``weights_used``, ``ahp`` (lambda_max, CI, CR, or
+        None), ``class_bins`` and ``classes_formed``. Fit for JSON.
+    """
+
+    table: pd.DataFrame
+    normalized: pd.DataFrame
+    classification: Classification
+    method: dict[str, Any]
+
+
+def score(table: pd.DataFrame, method: ScoringMethod) -> ScoreResult:
+    """Score every row of ``table`` by ``method``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per unit (cell, township, county) and one column per
+        indicator named in ``method.indicators``; other columns are
+        ignored.
+    method : ScoringMethod
+        Normalisation per indicator, weights (direct or AHP), aggregation
+        and classification.
+
+    Returns
+    -------
+    ScoreResult
+        Scores, levels, normalised indicators and the method record.
+
+    Raises
+    ------
+    FieldError
+        If an indicator column is missing or not numeric.
+
+    Notes
+    -----
+    ``arithmetic`` and ``geometric`` combine all indicators with their
+    weights (see :func:`aggregate`). ``inform`` averages the indicators of
+    each role with their weights (rescaled within the role) and combines
+    the four dimensions by :func:`inform_risk`; capacity indicators are
+    then given as capacity (more is better) and not inverted.
+
+    Examples
+    --------
+    >>> m = ScoringMethod.from_dict({
+    ...     "indicators": {"a": {"method": "rank"}, "b": {"method": "rank"}},
+    ...     "weights": {"a": 1, "b": 3},
+    ...     "classes": {"method": "equal_interval", "k": 2}})
+    >>> t = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [30.0, 10.0, 20.0]})
+    >>> r = score(t, m)
+    >>> r.table["risk_score"].tolist()
+    [0.75, 0.125, 0.625]
+    >>> r.table["risk_class"].tolist()
+    [2, 1, 2]
+    """
+    normalized = _normalized(table, method)
+    weights, ahp_result = method.resolved_weights()
+    risk = _combine(normalized, weights, method)
+    spec = method.classes
+    levels = classify(risk, spec.method, spec.k, spec.thresholds)
+    out = pd.DataFrame({"risk_score": risk, "risk_class": levels.classes})
+    record = method.to_dict()
+    record["weights_used"] = weights
+    record["ahp"] = (
+        None
+        if ahp_result is None
+        else {
+            "lambda_max": ahp_result.lambda_max,
+            "ci": ahp_result.ci,
+            "cr": ahp_result.cr,
+        }
+    )
+    record["class_bins"] = list(levels.bins)
+    record["classes_formed"] = levels.k
+    return ScoreResult(out, normalized, levels, record)
+
+
+def _normalized(
+    table: pd.DataFrame, method: ScoringMethod, override: str | None = None
+) -> pd.DataFrame:
+    """Normalise each indicator; ``override`` swaps every relative method."""
+    missing = [n for n in method.indicators if n not in table.columns]
+    if missing:
+        raise FieldError(
+            f"the table lacks indicator columns {missing}; it has "
+            f"{list(table.columns)}",
+            fix="add the columns, or remove them from [scoring.indicators]",
+        )
+    check_unique_index(table.index, "table")
+    columns = {}
+    for name, spec in method.indicators.items():
+        kind: str = spec.method
+        params = spec.params()
+        if override is not None and kind != "breakpoints" and override != kind:
+            kind, params = override, {}
+        columns[name] = normalize(
+            table[name],
+            kind,  # type: ignore[arg-type]
+            invert=spec.invert,
+            **params,
+        )
+    return pd.DataFrame(columns, index=table.index)
+
+
+def _combine(
+    normalized: pd.DataFrame, weights: Mapping[str, float], method: ScoringMethod
+) -> pd.Series:
+    """Aggregate normalised indicators by the method's rule."""
+    names = list(method.indicators)
+    check_unit_interval(normalized[names], "indicator scores")
+    x = normalized[names].to_numpy(dtype=float)
+    out = _combine_array(x, weight_vector(weights, names), method)
+    return pd.Series(out, index=normalized.index, name="risk_score")
+
+
+def _combine_array(x: np.ndarray, w: np.ndarray, method: ScoringMethod) -> np.ndarray:
+    """``_combine`` on an array whose columns follow ``method.indicators``."""
+    if method.aggregation != "inform":
+        return _weighted(x, w / w.sum(), method.aggregation, method.epsilon)
+    roles = np.array([spec.role for spec in method.indicators.values()])
+    dims = []
+    for role in ("hazard", "exposure", "vulnerability", "capacity"):
+        cols = roles == role
+        dims.append(_weighted(x[:, cols], w[cols] / w[cols].sum(), "arithmetic", 0))
+    return _inform(*dims)
+
+
+# --------------------------------------------------------------------------
+# sensitivity
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """What :func:`sensitivity` returns.
+
+    Attributes
+    ----------
+    units : DataFrame
+        Per unit: ``base_score``, ``base_class``, ``top_class_share``
+        (share of draws in the highest level), ``class_stability`` (share
+        of draws in its base level), ``mean_rank`` and ``std_rank`` (rank 1
+        = highest score).
+    sobol : DataFrame
+        Per weight: first-order ``S1`` and total ``ST`` Sobol indices with
+        their 95 % confidence half-widths, for the mean rank shift.
+    most_influential : str
+        The weight with the largest total index.
+    settings : dict
+        ``n``, ``seed``, ``weight_spread``, ``normalisations``,
+        ``sobol_samples``.
+    """
+
+    units: pd.DataFrame
+    sobol: pd.DataFrame
+    most_influential: str
+    settings: dict[str, Any]
+
+
+def sensitivity(
+    table: pd.DataFrame,
+    method: ScoringMethod,
+    n: int = 500,
+    seed: int = 0,
+    weight_spread: float = 0.2,
+    normalisations: Sequence[NormMethod] | None = None,
+    *,
+    sobol_samples: int = 256,
+) -> SensitivityResult:
+    """How stable each unit's level and rank are under other choices.
+
+    A Monte Carlo of ``n`` draws: each draw takes weights from a Dirichlet
+    distribution centred on the method's weights and one normalisation
+    from ``normalisations`` (uniformly), scores and classifies the table
+    again, and records each unit's level and rank. Separately, Sobol
+    indices (SALib, Saltelli sampling) say how much of the variation of
+    the mean rank shift each weight causes.
+
+    Parameters
+    ----------
+    table : DataFrame
+        As for :func:`score`.
+    method : ScoringMethod
+        The base method.
+    n : int, default 500
+        Number of Monte Carlo draws.
+    seed : int, default 0
+        Seed of the random generator; equal seeds give equal results.
+    weight_spread : float, default 0.2
+        Scatter of the weights, in [0, 1): a weight w is drawn with
+        standard deviation ``weight_spread * sqrt(w * (1 - w))``. For the
+        Sobol indices each weight varies uniformly in
+        ``w * (1 ± weight_spread)`` before rescaling to sum 1.
+    normalisations : sequence of str, optional
+        Normalisations to draw from; each replaces the configured one of
+        every indicator not normalised by ``breakpoints`` (which are
+        absolute and kept). None keeps the configured normalisations.
+    sobol_samples : int, default 256
+        Base sample size of the Sobol sequence, a power of two; the model
+        is evaluated ``sobol_samples * (d + 2)`` times for d weights.
+
+    Returns
+    -------
+    SensitivityResult
+
+    Raises
+    ------
+    ConfigError
+        For n < 1, a spread outside [0, 1), an unknown normalisation or a
+        Sobol sample size that is not a power of two.
+
+    Examples
+    --------
+    >>> m = ScoringMethod.from_dict({
+    ...     "indicators": {"a": {}, "b": {}}, "weights": {"a": 2, "b": 1},
+    ...     "classes": {"method": "equal_interval", "k": 3}})
+    >>> t = pd.DataFrame({"a": [0, 0.5, 1.0, 0.1], "b": [0, 0.4, 1.0, 0.2]})
+    >>> s = sensitivity(t, m, n=50)
+    >>> s.units["top_class_share"].tolist()
+    [0.0, 0.0, 1.0, 0.0]
+    >>> s.most_influential in ("a", "b")
+    True
+    """
+    if n < 1:
+        raise ConfigError(f"n must be at least 1, got {n}")
+    if not 0.0 <= weight_spread < 1.0:
+        raise ConfigError(
+            f"weight_spread must lie in [0, 1), got {weight_spread:g}. Fix: "
+            "use e.g. 0.2 for a moderate scatter"
+        )
+    if sobol_samples < 2 or sobol_samples & (sobol_samples - 1):
+        raise ConfigError(
+            f"sobol_samples must be a power of two (Sobol sequences), got "
+            f"{sobol_samples}. Fix: use e.g. 256 or 512"
+        )
+    choices = list(normalisations) if normalisations else [None]
+    unknown = [c for c in choices if c is not None and c not in NORM_METHODS]
+    if unknown:
+        raise ConfigError(
+            f"normalisations {unknown} are unknown. Fix: use {list(NORM_METHODS)}"
+        )
+    weights, _ = method.resolved_weights()
+    names = list(method.indicators)
+    base_norm = _normalized(table, method)
+    tables = [
+        base_norm if c is None else _normalized(table, method, c) for c in choices
+    ]
+    arrays = [t[names].to_numpy(dtype=float) for t in tables]
+    w = weight_vector(weights, names)
+    spec = method.classes
+
+    def combine(x: np.ndarray, wv: np.ndarray) -> np.ndarray:
+        return _combine_array(x, wv, method)
+
+    def levels(scores: np.ndarray) -> np.ndarray:
+        return _levels(scores, spec.method, spec.k, spec.thresholds)[0]
+
+    # Monte Carlo over weights and normalisations.
+    units = monte_carlo(
+        arrays, w, combine, levels, n=n, spread=weight_spread, seed=seed, top=spec.k
+    )
+    units.index = table.index
+
+    # Variance-based indices of the weights, with the configured normalisation.
+    sobol = sobol_indices(
+        base_norm[names].to_numpy(dtype=float),
+        w,
+        combine,
+        names=names,
+        spread=weight_spread,
+        samples=sobol_samples,
+        seed=seed,
+    )
+    top = str(sobol["ST"].idxmax()) if len(sobol) else ""
+    logger.info("sensitivity: %d draws; most influential weight %s", n, top)
+    settings = {
+        "n": n,
+        "seed": seed,
+        "weight_spread": weight_spread,
+        "normalisations": [c for c in choices if c is not None] or None,
+        "sobol_samples": sobol_samples,
+    }
+    return SensitivityResult(units, sobol, top, settings)
+
+
+# --------------------------------------------------------------------------
+# validation against observed events
+
+
+def validate_against_events(
+    index_values: pd.DataFrame,
+    index_classes: pd.DataFrame,
+    events: pd.DataFrame | Mapping[str, Sequence[Any]],
+    *,
+    k: int = 5,
+) -> pd.DataFrame:
+    """How well each hazard index separates event locations from the rest.
+
+    Parameters
+    ----------
+    index_values : DataFrame
+        One column per hazard index (e.g. ``h_flood``), one row per cell.
+    index_classes : DataFrame
+        The levels (1..k) of the same indices, same rows and columns.
+    events : DataFrame of bool, or mapping of str to sequence
+        Either a mask like ``index_values`` (True where a cell holds an
+        event of that hazard), or per hazard column the row labels of the
+        cells where events happened, one label per event (a label may
+        repeat when several events hit one cell). Hazards absent from
+        ``events`` are skipped.
+    k : int, default 5
+        The highest level; the top two levels are ``k - 1`` and ``k``.
+
+    Returns
+    -------
+    DataFrame
+        Per hazard: ``n_cells`` (cells with a known index), ``n_event_cells``,
+        ``n_events``, ``auc`` (ROC AUC of the index for event cells
+        against the others: 1 perfect, 0.5 no better than chance; from the
+        Mann–Whitney U statistic, ties counted half) and ``share_top2``
+        (share of events in cells of level k-1 or k). NaN where a hazard has
+        no events or no cells without events.
+
+    Raises
+    ------
+    FieldError
+        If an event label is not a row of ``index_values`` or the tables
+        do not match.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"h_flood": [0.9, 0.8, 0.2, 0.1]})
+    >>> c = pd.DataFrame({"h_flood": [5, 4, 2, 1]})
+    >>> validate_against_events(v, c, {"h_flood": [0, 1, 1]}).loc["h_flood"].tolist()
+    [4.0, 2.0, 3.0, 1.0, 1.0]
+    """
+    check_unique_index(index_values.index, "index_values")
+    if not index_classes.index.equals(index_values.index):
+        raise FieldError(
+            "index_classes must have the same rows as index_values",
+            fix="classify the same table, e.g. with classify(values[col])",
+        )
+    rows = []
+    names = [c for c in index_values.columns if c in events]
+    for name in names:
+        hits = _event_counts(events, name, index_values.index)
+        rows.append(_separation(index_values[name], index_classes[name], hits, k))
+    columns = ["n_cells", "n_event_cells", "n_events", "auc", "share_top2"]
+    return pd.DataFrame(rows, index=pd.Index(names, name="hazard"), columns=columns)
+
+
+def _event_counts(
+    events: pd.DataFrame | Mapping[str, Sequence[Any]], name: str, index: pd.Index
+) -> pd.Series:
+    """Number of events per cell for hazard ``name``."""
+    if isinstance(events, pd.DataFrame):
+        mask = align(events[name], index, f"events['{name}']")
+        return mask.fillna(False).astype(bool).astype(int)
+    labels = pd.Index(list(events[name]))
+    unknown = labels.difference(index)
+    if len(unknown):
+        raise FieldError(
+            f"events of {name} name {len(unknown)} cells that are not rows "
+            f"of index_values, e.g. {unknown[:5].tolist()}",
+            fix="locate the events with the same cell ids as the index table",
+        )
+    counts = pd.Series(labels).value_counts()
+    return counts.reindex(index, fill_value=0).astype(int)
+
+
+def _separation(
+    values: pd.Series, classes: pd.Series, hits: pd.Series, k: int
+) -> list[float]:
+    known = values.notna()
+    x = values[known].to_numpy(dtype=float)
+    hit = hits[known].to_numpy() > 0
+    n_events = int(hits[known].sum())
+    if hit.all() or not hit.any():
+        logger.warning("%s: events in all or no cells, AUC undefined", values.name)
+        auc = float("nan")
+    else:
+        u = stats.mannwhitneyu(x[hit], x[~hit], alternative="two-sided").statistic
+        auc = float(u) / (hit.sum() * (~hit).sum())
+    top = classes[known].fillna(0).to_numpy(dtype=int) >= k - 1
+    weights = hits[known].to_numpy()
+    share = float(weights[top].sum() / n_events) if n_events else float("nan")
+    return [float(len(x)), float(hit.sum()), float(n_events), auc, share]

@@ -475,3 +475,327 @@ def test_aggregate_to_units_alone_equals_together() -> None:
 def test_aggregate_to_units_rejects(kwargs: dict, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         scoring.aggregate_to_units(VALUES, UNITS, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# AHP
+
+# Saaty, T. L. (1977) "A scaling method for priorities in hierarchical
+# structures", J. Math. Psychology 15(3), 234-281 (also in Saaty 1980, The
+# Analytic Hierarchy Process): relative wealth of seven nations (US, USSR,
+# China, France, UK, Japan, West Germany). Published eigenvector .427,
+# .230, .021, .052, .052, .123, .094 with lambda_max = 7.61 (CI = 0.10,
+# CR = 0.10 / 1.32 = 0.08).
+NATIONS = ["US", "USSR", "China", "France", "UK", "Japan", "W_Germany"]
+WEALTH: list[list[float | str]] = [
+    [1, 4, 9, 6, 6, 5, 5],
+    ["1/4", 1, 7, 5, 5, 3, 4],
+    ["1/9", "1/7", 1, "1/5", "1/5", "1/7", "1/5"],
+    ["1/6", "1/5", 5, 1, 1, "1/3", "1/3"],
+    ["1/6", "1/5", 5, 1, 1, "1/3", "1/3"],
+    ["1/5", "1/3", 7, 3, 3, 1, 2],
+    ["1/5", "1/4", 5, 3, 3, "1/2", 1],
+]
+WEALTH_WEIGHTS = [0.427, 0.230, 0.021, 0.052, 0.052, 0.123, 0.094]
+
+# Same source: brightness of four chairs at increasing distance from a
+# light, lambda_max = 4.39, so CI = 0.13 and CR = 0.13 / 0.90 = 0.14,
+# above Saaty's 0.1 limit.
+OPTICS: list[list[float | str]] = [
+    [1, 5, 6, 7],
+    ["1/5", 1, 4, 6],
+    ["1/6", "1/4", 1, 4],
+    ["1/7", "1/6", "1/4", 1],
+]
+
+
+def test_ahp_published_wealth_of_nations() -> None:
+    r = scoring.ahp_weights(WEALTH, NATIONS)
+    assert list(r.weights) == NATIONS
+    assert list(r.weights.values()) == pytest.approx(WEALTH_WEIGHTS, abs=5e-4)
+    assert sum(r.weights.values()) == pytest.approx(1.0)
+    assert r.lambda_max == pytest.approx(7.61, abs=5e-3)
+    assert r.ci == pytest.approx(0.10, abs=5e-3)
+    assert r.cr == pytest.approx(0.08, abs=5e-3)
+    assert r.cr == pytest.approx(r.ci / 1.32)
+
+
+def test_ahp_published_optics_rejected() -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"chairs is too inconsistent: consistency ratio CR = 0\.145 "
+        r"\(lambda_max = 4\.391, CI = 0\.130\) exceeds 0\.1",
+    ):
+        scoring.ahp_weights(OPTICS, ["c1", "c2", "c3", "c4"], label="chairs")
+
+
+def test_ahp_consistent_matrix_gives_exact_ratios() -> None:
+    w = np.array([0.5, 0.3, 0.2])
+    r = scoring.ahp_weights(w[:, None] / w[None, :], ["a", "b", "c"])
+    assert list(r.weights.values()) == pytest.approx(w.tolist())
+    assert r.lambda_max == pytest.approx(3.0)
+    assert r.cr == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("matrix", "names", "match"),
+    [
+        (
+            [[1, 3], [3, 1]],
+            ["a", "b"],
+            r"not reciprocal: \[a, b\] = 3 but \[b, a\] = 3",
+        ),
+        ([[2, 3], ["1/3", 1]], ["a", "b"], "1 on its diagonal"),
+        ([[1, -3], ["-1/3", 1]], ["a", "b"], "positive numbers only"),
+        ([[1, 3]], ["a", "b"], "must be 2 x 2"),
+        ([[1, "three"], ["1/3", 1]], ["a", "b"], "'three' is not a number"),
+        (np.ones((11, 11)), [f"x{i}" for i in range(11)], "at most 10"),
+    ],
+)
+def test_ahp_rejects_malformed(matrix: object, names: list[str], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        scoring.ahp_weights(matrix, names)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------
+# ScoringMethod and score
+
+FULL_TOML = """
+[scoring]
+aggregation = "inform"
+
+[scoring.indicators]
+h = { method = "minmax", lower = 0, upper = 1, role = "hazard" }
+e = { method = "minmax", lower = 0, upper = 1, role = "exposure" }
+v = { method = "breakpoints", breaks = [0, 1], role = "vulnerability" }
+c = { method = "minmax", lower = 0, upper = 1, role = "capacity" }
+
+[scoring.classes]
+method = "thresholds"
+k = 3
+thresholds = [0.3, 0.52]
+"""
+
+
+def test_score_inform_hand_computed() -> None:
+    import tomllib
+
+    method = scoring.ScoringMethod.from_dict(tomllib.loads(FULL_TOML)["scoring"])
+    t = pd.DataFrame(
+        {"h": [1.0, 0.8], "e": [0.25, 0.2], "v": [0.5, 0.5], "c": [0.5, 0.2]},
+        index=["451002", "451022"],
+    )
+    r = scoring.score(t, method)
+    # as in test_inform_risk: 0.5 and cbrt(0.16) = 0.543
+    assert r.table["risk_score"].tolist() == pytest.approx([0.5, 0.16 ** (1 / 3)])
+    assert r.table["risk_class"].tolist() == [2, 3]
+    assert r.table.index.tolist() == ["451002", "451022"]
+    assert r.method["aggregation"] == "inform"
+    assert r.method["class_bins"] == [0.3, 0.52, math.inf]
+    assert r.method["ahp"] is None
+
+
+def test_score_geometric_with_ahp_record() -> None:
+    method = scoring.ScoringMethod.from_dict(
+        {
+            "indicators": {"a": {}, "b": {"invert": True}},
+            "ahp": {"indicators": ["b", "a"], "matrix": [[1, "1/3"], [3, 1]]},
+            "aggregation": "geometric",
+            "classes": {"method": "equal_interval", "k": 2},
+        }
+    )
+    t = pd.DataFrame({"a": [0.0, 10.0, 5.0], "b": [4.0, 0.0, 2.0]})
+    r = scoring.score(t, method)
+    # a -> 0, 1, 0.5; b inverted -> 0, 1, 0.5; weights a 0.75, b 0.25
+    assert r.table["risk_score"].tolist() == pytest.approx([0.0, 1.0, 0.5])
+    assert r.method["weights_used"] == pytest.approx({"a": 0.75, "b": 0.25})
+    assert r.method["ahp"]["cr"] == pytest.approx(0.0)
+    assert r.normalized["b"].tolist() == [0.0, 1.0, 0.5]
+
+
+def test_method_round_trips_through_to_dict() -> None:
+    import json
+    import tomllib
+
+    method = scoring.ScoringMethod.from_dict(tomllib.loads(FULL_TOML)["scoring"])
+    record = json.loads(json.dumps(method.to_dict()))
+    assert scoring.ScoringMethod.from_dict(record) == method
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"indicators": {"a": {}}, "weigths": {"a": 1}}, "weigths: Extra inputs"),
+        ({"indicators": {"a": {"method": "log"}}}, "indicators.a.method"),
+        ({"indicators": {"a": {"breaks": [0, 1]}}}, "do not apply to method 'minmax'"),
+        (
+            {
+                "indicators": {"a": {}},
+                "weights": {"a": 1},
+                "ahp": {"indicators": ["a"], "matrix": [[1]]},
+            },
+            "either 'weights' or 'ahp'",
+        ),
+        ({"indicators": {"a": {}}, "weights": {"b": 1}}, "unknown \\['b'\\]"),
+        ({"indicators": {"a": {}}, "aggregation": "inform"}, "needs a role"),
+        (
+            {"indicators": {"a": {}}, "classes": {"method": "thresholds", "k": 3}},
+            "needs 2 thresholds",
+        ),
+        (
+            {
+                "indicators": {name: {} for name in ["c1", "c2", "c3", "c4"]},
+                "ahp": {"indicators": ["c1", "c2", "c3", "c4"], "matrix": OPTICS},
+            },
+            r"scoring\.ahp\.matrix is too inconsistent: consistency ratio CR = 0\.145",
+        ),
+        (
+            {
+                "indicators": {
+                    "h": {"role": "hazard"},
+                    "e": {"role": "exposure"},
+                    "v": {"role": "vulnerability"},
+                    "c": {"role": "capacity"},
+                },
+                "aggregation": "inform",
+                "weights": {"h": 1, "e": 1, "v": 1, "c": 0},
+            },
+            r"roles \['capacity'\] have only zero weights",
+        ),
+    ],
+)
+def test_method_rejects(data: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=r"\[scoring\] is invalid: .*" + match):
+        scoring.ScoringMethod.from_dict(data)
+
+
+def test_score_missing_column() -> None:
+    method = scoring.ScoringMethod.from_dict({"indicators": {"a": {}, "b": {}}})
+    with pytest.raises(FieldError, match=r"lacks indicator columns \['b'\]"):
+        scoring.score(pd.DataFrame({"a": [1.0]}), method)
+
+
+# --------------------------------------------------------------------------
+# sensitivity
+
+SENS_METHOD = scoring.ScoringMethod.from_dict(
+    {
+        "indicators": {"a": {}, "b": {}, "c": {}},
+        "weights": {"a": 1, "b": 1, "c": 1},
+        "classes": {"method": "quantile", "k": 5},
+    }
+)
+
+
+def sens_table() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    t = pd.DataFrame(rng.random((20, 3)), columns=["a", "b", "c"])
+    t.index = [f"unit{i:02d}" for i in range(20)]
+    # unit00 is far above every other unit on every indicator
+    t.loc["unit00"] = [10.0, 10.0, 10.0]
+    return t
+
+
+def test_sensitivity_deterministic_and_plausible() -> None:
+    t = sens_table()
+    s1 = scoring.sensitivity(t, SENS_METHOD, n=100, seed=3, sobol_samples=64)
+    s2 = scoring.sensitivity(t, SENS_METHOD, n=100, seed=3, sobol_samples=64)
+    pd.testing.assert_frame_equal(s1.units, s2.units)
+    pd.testing.assert_frame_equal(s1.sobol, s2.sobol)
+    top = s1.units.loc["unit00"]
+    assert top["top_class_share"] == 1.0
+    assert top["class_stability"] == 1.0
+    assert top["mean_rank"] == 1.0
+    assert top["std_rank"] == 0.0
+    assert s1.units["top_class_share"].between(0, 1).all()
+    assert s1.units.index.equals(t.index)
+    other = scoring.sensitivity(t, SENS_METHOD, n=100, seed=4, sobol_samples=64)
+    assert not other.units.equals(s1.units)
+
+
+def test_sensitivity_over_normalisations() -> None:
+    t = sens_table()
+    s = scoring.sensitivity(
+        t, SENS_METHOD, n=60, normalisations=["rank", "zscore"], sobol_samples=64
+    )
+    assert s.settings["normalisations"] == ["rank", "zscore"]
+    assert s.units.loc["unit00", "top_class_share"] == 1.0
+
+
+def test_sobol_finds_the_weight_that_matters() -> None:
+    # c is the same everywhere, so its weight cannot change the ranking;
+    # the ranking hinges on the balance of a (ascending) and b (descending)
+    t = pd.DataFrame(
+        {"a": np.arange(10.0), "b": np.arange(10.0)[::-1] ** 1.5, "c": 1.0}
+    )
+    s = scoring.sensitivity(t, SENS_METHOD, n=20, sobol_samples=128)
+    assert s.most_influential in ("a", "b")
+    total = s.sobol["ST"]
+    assert total["c"] < 0.05
+    assert total[s.most_influential] > 0.3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 0}, "n must be at least 1"),
+        ({"weight_spread": 1.0}, "weight_spread must lie in"),
+        ({"normalisations": ["log"]}, r"normalisations \['log'\] are unknown"),
+        ({"sobol_samples": 100}, "power of two"),
+    ],
+)
+def test_sensitivity_rejects(kwargs: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        scoring.sensitivity(sens_table(), SENS_METHOD, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# validation against events
+
+
+def test_validate_hand_computed() -> None:
+    v = pd.DataFrame({"h_flood": [0.9, 0.8, 0.5, 0.1]}, index=list("wxyz"))
+    c = pd.DataFrame({"h_flood": [5, 4, 3, 1]}, index=list("wxyz"))
+    out = scoring.validate_against_events(v, c, {"h_flood": ["w", "y", "y"]})
+    row = out.loc["h_flood"]
+    # events in w (0.9) and y (0.5) against x (0.8) and z (0.1): of the four
+    # pairs, 0.9 > 0.8, 0.9 > 0.1 and 0.5 > 0.1 win, 0.5 < 0.8 loses
+    assert row["auc"] == pytest.approx(0.75)
+    # one of three events lies in levels 4-5
+    assert row["share_top2"] == pytest.approx(1 / 3)
+    assert (row["n_cells"], row["n_event_cells"], row["n_events"]) == (4, 2, 3)
+
+
+def test_validate_perfect_and_random() -> None:
+    rng = np.random.default_rng(11)
+    n = 4000
+    values = rng.random(n)
+    hit = values > 0.9
+    v = pd.DataFrame({"h_fire": values, "h_flood": values})
+    c = pd.DataFrame(
+        {col: scoring.classify(v[col], "quantile").classes for col in v.columns}
+    )
+    mask = pd.DataFrame({"h_fire": hit, "h_flood": rng.random(n) < 0.1})
+    out = scoring.validate_against_events(v, c, mask)
+    assert out.loc["h_fire", "auc"] == 1.0
+    assert out.loc["h_fire", "share_top2"] == 1.0
+    assert out.loc["h_flood", "auc"] == pytest.approx(0.5, abs=0.05)
+    assert out.loc["h_flood", "share_top2"] == pytest.approx(0.4, abs=0.05)
+
+
+def test_validate_mask_equals_ids_and_skips_nan() -> None:
+    v = pd.DataFrame({"h_geological": [0.2, np.nan, 0.7, 0.4]})
+    c = pd.DataFrame({"h_geological": pd.array([1, pd.NA, 5, 2], dtype="Int64")})
+    by_ids = scoring.validate_against_events(v, c, {"h_geological": [2, 1]})
+    mask = pd.DataFrame({"h_geological": [False, True, True, False]})
+    by_mask = scoring.validate_against_events(v, c, mask)
+    # the event in the cell without a value is not counted
+    assert by_ids.loc["h_geological", "n_events"] == 1
+    pd.testing.assert_frame_equal(by_ids, by_mask)
+    assert by_ids.loc["h_geological", "auc"] == 1.0
+
+
+def test_validate_rejects_unknown_cell() -> None:
+    v = pd.DataFrame({"h_flood": [0.1, 0.2]})
+    with pytest.raises(FieldError, match=r"not rows of index_values, e.g. \[7\]"):
+        scoring.validate_against_events(v, v, {"h_flood": [7]})
