@@ -667,13 +667,13 @@ class RoadNetwork:
         row, col, time, arc_len = row[keep], col[keep], time[keep], arc_len[keep]
 
         # Keep the fastest of parallel arcs.
-        order = np.lexsort((time, col, row))
+        n = len(self.node_xy)
+        order = np.lexsort((time, row * n + col))
         row, col, time, arc_len = row[order], col[order], time[order], arc_len[order]
         first = np.ones(len(row), dtype=bool)
         first[1:] = (row[1:] != row[:-1]) | (col[1:] != col[:-1])
         row, col, time = row[first], col[first], time[first]
         self._arc_length = arc_len[first]
-        n = len(self.node_xy)
         # Rows and columns are sorted, so this is already canonical CSR order.
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
@@ -906,13 +906,90 @@ def _points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> FloatArray
     return xy
 
 
+#: OSM ``highway`` values read by :meth:`RoadNetwork.from_osm` (roads a
+#: vehicle can use; ``*_link`` included).
+OSM_ROAD_TYPES = frozenset(
+    {
+        "motorway",
+        "trunk",
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "living_street",
+        "service",
+        "road",
+        "track",
+    }
+)
+
+
 def _read_osm_roads(path: Path) -> gpd.GeoDataFrame:
-    """Read highway ways of an OSM extract as lines split at junctions."""
+    """Read road ways of an OSM extract as lines split at junctions."""
     try:
-        import osmium  # noqa: F401
+        import osmium
     except ImportError as exc:
         raise NetworkError(
-            "reading OpenStreetMap files needs pyosmium. Fix: "
-            "pip install osmium, or convert the extract to a GeoPackage."
+            "reading OpenStreetMap files needs pyosmium. Fix: pip install "
+            "osmium, or convert the extract to a GeoPackage and use from_lines."
         ) from exc
-    raise NetworkError(f"{path}: OpenStreetMap reading is not implemented yet.")
+    if not path.exists():
+        raise LayerError("the OpenStreetMap file does not exist", path=path)
+
+    # One pass: node ids, coordinates and tags of every road way.
+    ways: list[tuple[list[int], list[tuple[float, float]], dict[str, str]]] = []
+    processor = (
+        osmium.FileProcessor(str(path))
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway"))
+    )
+    for obj in processor:
+        if not isinstance(obj, osmium.osm.Way):
+            continue
+        kind = str(obj.tags.get("highway") or "").removesuffix("_link")
+        if kind not in OSM_ROAD_TYPES:
+            continue
+        try:
+            ids = [n.ref for n in obj.nodes]
+            xy = [(n.lon, n.lat) for n in obj.nodes]
+        except osmium.InvalidLocationError:
+            logger.warning("skipped OSM way %d with nodes outside the extract", obj.id)
+            continue
+        keys = ("highway", "oneway", "maxspeed", "name", "junction")
+        tags = {k: str(obj.tags.get(k) or "") for k in keys}
+        tags["osm_id"] = str(obj.id)
+        ways.append((ids, xy, tags))
+    if not ways:
+        raise NetworkError(f"{path}: the file holds no road ways (highway=*).")
+
+    # Split every way at nodes that other ways (or itself) also use.
+    uses: dict[int, int] = {}
+    for ids, _, _ in ways:
+        for ref in ids:
+            uses[ref] = uses.get(ref, 0) + 1
+    records: list[dict[str, Any]] = []
+    for ids, xy, tags in ways:
+        oneway = tags["oneway"]
+        if not oneway and (
+            tags["highway"] == "motorway" or tags["junction"] == "roundabout"
+        ):
+            oneway = "yes"
+        speed = pd.to_numeric(tags["maxspeed"].split(" ")[0], errors="coerce")
+        start = 0
+        for i in range(1, len(ids)):
+            if i == len(ids) - 1 or uses[ids[i]] > 1:
+                if i > start:
+                    records.append(
+                        {
+                            "osm_id": tags["osm_id"],
+                            "highway": tags["highway"],
+                            "oneway": oneway,
+                            "maxspeed": speed,
+                            "name": tags["name"],
+                            "geometry": shapely.LineString(xy[start : i + 1]),
+                        }
+                    )
+                start = i
+    logger.info("read %d OSM road ways as %d pieces", len(ways), len(records))
+    return gpd.GeoDataFrame(records, geometry="geometry", crs="EPSG:4326")

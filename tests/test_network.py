@@ -232,3 +232,40 @@ def test_from_edges_checks_node_numbers() -> None:
         RoadNetwork.from_edges(
             np.zeros((2, 2)), np.array([0]), np.array([2]), np.array([1.0]), crs=UTM
         )
+
+
+OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6" generator="riskmap-test">
+ <node id="1" version="1" lat="23.90" lon="106.60"/>
+ <node id="2" version="1" lat="23.90" lon="106.61"/>
+ <node id="3" version="1" lat="23.90" lon="106.62"/>
+ <node id="4" version="1" lat="23.91" lon="106.61"/>
+ <node id="5" version="1" lat="23.92" lon="106.61"/>
+ <way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/>
+  <tag k="highway" v="primary"/></way>
+ <way id="11" version="1"><nd ref="2"/><nd ref="4"/>
+  <tag k="highway" v="tertiary"/><tag k="oneway" v="-1"/></way>
+ <way id="12" version="1"><nd ref="4"/><nd ref="5"/>
+  <tag k="highway" v="footway"/></way>
+</osm>
+"""
+
+
+def test_from_osm_splits_ways_and_keeps_oneway(tmp_path: Path) -> None:
+    pytest.importorskip("osmium")
+    path = tmp_path / "tiny.osm"
+    path.write_text(OSM_XML)
+    net = RoadNetwork.from_osm(path)
+    # the primary way splits at node 2; the footway is not a road
+    assert (net.n_nodes, net.n_edges) == (4, 3)
+    assert sorted(net.edges["road_class"]) == ["primary", "primary", "tertiary"]
+    m = net.matrix.toarray()
+    # node numbers follow first appearance: OSM 2 -> 1, OSM 4 -> 3
+    assert m[3, 1] > 0 and m[1, 3] == 0
+    assert m[0, 1] == pytest.approx(net.edges["length_m"].iloc[0] / 1000)
+
+
+def test_from_osm_missing_file(tmp_path: Path) -> None:
+    pytest.importorskip("osmium")
+    with pytest.raises(LayerError, match="does not exist"):
+        RoadNetwork.from_osm(tmp_path / "none.osm.pbf")
