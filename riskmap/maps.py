@@ -46,6 +46,7 @@ from jinja2 import Template
 from matplotlib import colormaps
 from PIL import Image
 from pyproj import Transformer
+from rasterio.features import geometry_mask
 from rasterio.transform import Affine
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -338,60 +339,86 @@ def _feature_collection(
 
 
 @dataclass(frozen=True)
-class _Raster:
-    values: np.ndarray  # float, NaN outside the grid
-    transform: Affine
+class _Canvas:
+    """Where each grid cell lands in a north-up array, and that array warped.
+
+    Built once per grid; every image layer then only fills in values.
+    """
+
+    rows: np.ndarray  # row of each cell in the source array
+    cols: np.ndarray  # column of each cell
+    shape: tuple[int, int]  # source array (height, width)
+    transform: Affine  # source array, in the grid's CRS
     crs: Any
+    dst_transform: Affine  # warped array, EPSG:3857
+    dst_shape: tuple[int, int]
+    outside: np.ndarray  # warped pixels whose centre is outside every cell
+    bounds: list[list[float]]  # [[south, west], [north, east]]
 
 
-def _grid_raster(grid: gpd.GeoDataFrame, values: np.ndarray) -> _Raster:
-    """Place per-cell ``values`` of a square grid into a north-up array."""
-    bounds = grid.geometry.bounds.to_numpy()
+def _canvas(grid: gpd.GeoDataFrame, upsample: int = 3) -> _Canvas:
+    """Place a square grid into an array and prepare its EPSG:3857 warp.
+
+    Cells clipped at county borders are placed by a point inside them, so
+    they land in the square they were cut from. The warped pixels are a
+    third of a cell, and pixels outside the cells' outline are masked, so
+    the image follows the county border rather than the cell squares.
+    """
+    geoms = grid.geometry.to_numpy()
+    bounds = shapely.bounds(geoms)
     widths = bounds[:, 2] - bounds[:, 0]
     size = float(np.median(widths))
     full = np.isclose(widths, size, rtol=1e-6)
     x_off = float(np.median(bounds[full, 0] % size))
     y_off = float(np.median(bounds[full, 1] % size))
-    inner = shapely.point_on_surface(grid.geometry.to_numpy())
+    inner = shapely.point_on_surface(geoms)
     cols = np.floor((shapely.get_x(inner) - x_off) / size).astype(np.int64)
     rows_up = np.floor((shapely.get_y(inner) - y_off) / size).astype(np.int64)
-    col0, row_top = cols.min(), rows_up.max()
-    width, height = int(cols.max() - col0 + 1), int(row_top - rows_up.min() + 1)
-    array = np.full((height, width), np.nan, dtype="float32")
-    array[row_top - rows_up, cols - col0] = values
-    transform = Affine(
-        size, 0, x_off + col0 * size, 0, -size, y_off + (row_top + 1) * size
-    )
-    return _Raster(array, transform, grid.crs)
+    col0, row_top = int(cols.min()), int(rows_up.max())
+    shape = (int(row_top - rows_up.min() + 1), int(cols.max() - col0 + 1))
+    left, top = x_off + col0 * size, y_off + (row_top + 1) * size
+    transform = Affine(size, 0, left, 0, -size, top)
 
+    # The warp target: Web Mercator at a third of the cell size.
+    dst, dst_w, dst_h = calculate_default_transform(
+        grid.crs, "EPSG:3857", shape[1], shape[0],
+        left, top - shape[0] * size, left + shape[1] * size, top,
+    )  # fmt: skip
+    dst = dst @ Affine.scale(1 / upsample)
+    dst_shape = (int(dst_h) * upsample, int(dst_w) * upsample)
 
-def _to_web_mercator(raster: _Raster, upsample: int = 3) -> tuple[np.ndarray, list]:
-    """Warp to EPSG:3857; return the array and its Leaflet bounds."""
-    height, width = raster.values.shape
-    left, top = raster.transform @ (0, 0)
-    right, bottom = raster.transform @ (width, height)
-    dst_transform, dst_w, dst_h = calculate_default_transform(
-        raster.crs, "EPSG:3857", width, height, left, bottom, right, top
-    )
-    dst_transform = dst_transform @ Affine.scale(1 / upsample)
-    dst_w, dst_h = int(dst_w) * upsample, int(dst_h) * upsample
-    out = np.full((dst_h, dst_w), np.nan, dtype="float32")
-    reproject(
-        raster.values,
-        out,
-        src_transform=raster.transform,
-        src_crs=raster.crs,
-        src_nodata=np.nan,
-        dst_transform=dst_transform,
-        dst_crs="EPSG:3857",
-        dst_nodata=np.nan,
-        resampling=Resampling.nearest,
-    )
-    x0, y0 = dst_transform @ (0, 0)
-    x1, y1 = dst_transform @ (dst_w, dst_h)
+    # Mask pixels outside the cells' outline (the counties).
+    try:
+        outline = shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        outline = shapely.union_all(geoms)
+    outline_3857 = gpd.GeoSeries([outline], crs=grid.crs).to_crs(3857)
+    outside = geometry_mask(outline_3857, out_shape=dst_shape, transform=dst)
+
+    x0, y0 = dst @ (0, 0)
+    x1, y1 = dst @ (dst_shape[1], dst_shape[0])
     to_lonlat = Transformer.from_crs(3857, 4326, always_xy=True)
     (w, e), (n, s) = to_lonlat.transform([x0, x1], [y0, y1])
-    return out, [[s, w], [n, e]]
+    return _Canvas(
+        rows=(row_top - rows_up).astype(np.int64), cols=cols - col0, shape=shape,
+        transform=transform, crs=grid.crs, dst_transform=dst, dst_shape=dst_shape,
+        outside=outside, bounds=[[s, w], [n, e]],
+    )  # fmt: skip
+
+
+def _warp(canvas: _Canvas, values: np.ndarray) -> np.ndarray:
+    """Per-cell values as a warped EPSG:3857 array (NaN outside the cells)."""
+    array = np.full(canvas.shape, np.nan, dtype="float32")
+    array[canvas.rows, canvas.cols] = values
+    out = np.full(canvas.dst_shape, np.nan, dtype="float32")
+    reproject(
+        array, out,
+        src_transform=canvas.transform, src_crs=canvas.crs, src_nodata=np.nan,
+        dst_transform=canvas.dst_transform, dst_crs="EPSG:3857", dst_nodata=np.nan,
+        resampling=Resampling.nearest,
+    )  # fmt: skip
+    out[canvas.outside] = np.nan
+    return out
 
 
 def _hex_rgba(colour: str, alpha: float) -> tuple[int, int, int, int]:
@@ -419,7 +446,7 @@ def _png_uri(rgba: np.ndarray) -> str:
 
 def _image_layer(
     m: folium.Map,
-    grid: gpd.GeoDataFrame,
+    canvas: _Canvas,
     values: np.ndarray,
     colour: Callable[[np.ndarray], np.ndarray],
     name: str,
@@ -427,13 +454,9 @@ def _image_layer(
     show: bool,
 ) -> None:
     """Add per-cell values as an image overlay in its own layer."""
-    if len(grid) == 0:
-        logger.warning("no grid cells to draw for layer %s", name)
-        return
-    warped, bounds = _to_web_mercator(_grid_raster(grid, values))
     folium.raster_layers.ImageOverlay(
-        image=_png_uri(colour(warped)),
-        bounds=bounds,
+        image=_png_uri(colour(_warp(canvas, values))),
+        bounds=canvas.bounds,
         name=html.escape(name),
         show=show,
         pixelated=True,
@@ -459,43 +482,41 @@ def _add_grid_layers(
     relief_h: float,
     air_min: float,
 ) -> None:
-    """Add the raster layers drawn from the grid."""
+    """Add the image layers drawn from the grid (risk, hazards, people, time)."""
+    if grid.empty:
+        logger.warning("the grid has no cells here; no grid layers are drawn")
+        return
+    canvas = _canvas(grid)
     cols = grid.columns
     populated = grid["population"].to_numpy(float) > 0
     if "risk_class" in cols:
-        values = grid["risk_class"].to_numpy(float)
         colour = partial(
             _classed_rgba, breaks=(1.5, 2.5, 3.5, 4.5), colours=RISK_COLOURS, alpha=0.8
         )
-        _image_layer(
-            m,
-            grid,
-            values,
-            colour,
-            "风险等级（1 km 格网）Risk class (1 km grid)",
-            show=risk_shown,
-        )
+        name = "风险等级（1 km 格网）Risk class (1 km grid)"
+        values = grid["risk_class"].to_numpy(float)
+        _image_layer(m, canvas, values, colour, name, show=risk_shown)
     for col, (zh, en) in HAZARD_NAMES.items():
         if col in cols:
             name = f"{zh}危险性指数 {en} index (0–1)"
-            _image_layer(
-                m, grid, grid[col].to_numpy(float), _hazard_colours, name, show=False
-            )
-    density = grid["population"].to_numpy(float) / (grid.geometry.area.to_numpy() / 1e6)
+            values = grid[col].to_numpy(float)
+            _image_layer(m, canvas, values, _hazard_colours, name, show=False)
+    area_km2 = grid.geometry.area.to_numpy() / 1e6
+    density = grid["population"].to_numpy(float) / area_km2
     colour = partial(_classed_rgba, breaks=_POP_BREAKS, colours=_POP_COLOURS, alpha=0.8)
-    _image_layer(
-        m, grid, density, colour, "人口密度 Population (people/km²)", show=False
-    )
+    name = "人口密度 Population (people/km²)"
+    _image_layer(m, canvas, density, colour, name, show=False)
     if "t_shelter_min" in cols:
         minutes = np.where(populated, grid["t_shelter_min"].to_numpy(float), np.nan)
         minutes = np.where(np.isinf(minutes), 1e9, minutes)
         colour = partial(
             _classed_rgba, breaks=_TIME_BREAKS, colours=_TIME_COLOURS, alpha=0.75
         )
-        _image_layer(
-            m, grid, minutes, colour, "至避难场所时间 Time to shelter (min)", show=False
-        )
-    _add_reach_layers(m, grid, populated, shelter_reach_min, relief_h, air_min)
+        name = "至避难场所时间 Time to shelter (min)"
+        _image_layer(m, canvas, minutes, colour, name, show=False)
+    _add_reach_layers(
+        m, grid, canvas, populated, (shelter_reach_min, relief_h, air_min)
+    )
 
 
 def _mask_colour(colour: str, alpha: float) -> Callable[[np.ndarray], np.ndarray]:
@@ -515,12 +536,12 @@ def _beyond(values: np.ndarray, limit: float) -> np.ndarray:
 def _add_reach_layers(
     m: folium.Map,
     grid: gpd.GeoDataFrame,
+    canvas: _Canvas,
     populated: np.ndarray,
-    shelter_reach_min: float,
-    relief_h: float,
-    air_min: float,
+    limits: tuple[float, float, float],
 ) -> None:
     """Add coverage gaps (shelter, relief) and helicopter reach."""
+    shelter_reach_min, relief_h, air_min = limits
     layers = (
         ("t_shelter_min", shelter_reach_min, True, "#6a3d9a",
          f"避难场所覆盖不足 Beyond shelter reach (> {shelter_reach_min:g} min)"),
@@ -534,9 +555,8 @@ def _add_reach_layers(
             continue
         times = grid[col].to_numpy(float)
         mask = (_beyond(times, limit) & populated) if gap else ~_beyond(times, limit)
-        _image_layer(
-            m, grid, mask.astype(float), _mask_colour(colour, 0.55), name, show=False
-        )
+        paint = _mask_colour(colour, 0.55)
+        _image_layer(m, canvas, mask.astype(float), paint, name, show=False)
 
 
 # ---------------------------------------------------------------------------
@@ -890,7 +910,6 @@ def _base_map(
         location=[(south + north) / 2, (west + east) / 2],
         tiles=None,
         control_scale=True,
-        zoom_snap=0.25,
     )
     m.default_js = [_LEAFLET_JS]
     m.default_css = [_LEAFLET_CSS]
@@ -1105,54 +1124,75 @@ def save_map(m: folium.Map, path: str | Path) -> Path:
 
 
 def _example_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Two tiny counties near Baise with a 1 km grid and two facilities."""
-    utm = "EPSG:32648"
-    x0, y0 = 660_000.0, 2_640_000.0
-    halves = [
-        shapely.box(x0, y0, x0 + 4000, y0 + 3000),
-        shapely.box(x0 + 4000, y0, x0 + 8000, y0 + 3000),
-    ]
+    """Three small counties near Baise, their 1 km grid and four facilities.
+
+    Used by the examples and the tests: the counties share slanted borders,
+    so boundary cells are clipped, and facilities carry numpy numbers and a
+    time-zone-aware timestamp.
+    """
+    utm, x0, y0 = "EPSG:32648", 660_000.0, 2_640_000.0
+    west = shapely.Polygon(
+        [(x0, y0), (x0 + 5200, y0), (x0 + 3700, y0 + 9000), (x0, y0 + 9000)]
+    )
+    east = shapely.box(x0, y0, x0 + 12_000, y0 + 9000).difference(west)
+    north = east.intersection(shapely.box(x0, y0 + 4500, x0 + 12_000, y0 + 9000))
     counties = gpd.GeoDataFrame(
         {
-            "adcode": ["451002", "451003"],
-            "name": ["右江区", "田阳区"],
-            "name_en": ["Youjiang", "Tianyang"],
-            "risk_class": [5, 2],
-            "population": [1200, 800],
+            "adcode": ["451002", "451003", "451022"],
+            "name": ["右江区", "田阳区", "田东县"],
+            "name_en": ["Youjiang", "Tianyang", "Tiandong"],
+            "population": np.array([1200, 800, 650]),
+            "risk_class": np.array([5, 2, 3]),
+            "pop_share_shelter_reach": [0.91, 0.55, np.nan],
         },
-        geometry=halves,
-        crs=utm,
-    ).to_crs(4326)
-    cells = [
-        shapely.box(x, y, x + 1000, y + 1000)
-        for x in range(int(x0), int(x0) + 8000, 1000)
-        for y in range(int(y0), int(y0) + 3000, 1000)
-    ]
-    n = len(cells)
-    rng = np.random.default_rng(0)
-    grid = gpd.GeoDataFrame(
-        {
-            "cell_id": np.arange(n),
-            "adcode": [
-                "451002" if c.bounds[0] < x0 + 4000 else "451003" for c in cells
-            ],
-            "population": rng.integers(0, 500, n),
-            "h_flood": rng.random(n),
-            "risk_class": rng.integers(1, 6, n),
-            "t_shelter_min": rng.uniform(5, 150, n),
-            "t_relief_h": rng.uniform(1, 14, n),
-            "t_air_min": rng.uniform(30, 200, n),
-        },
-        geometry=cells,
+        geometry=[west, north, east.difference(north)],
         crs=utm,
     )
+
+    # A 1 km grid clipped to the counties, with smooth made-up values.
+    boxes = [
+        shapely.box(x, y, x + 1000, y + 1000)
+        for x in np.arange(x0, x0 + 12_000, 1000)
+        for y in np.arange(y0, y0 + 9000, 1000)
+    ]
+    grid = gpd.overlay(
+        gpd.GeoDataFrame(geometry=boxes, crs=utm), counties[["adcode", "geometry"]]
+    )
+    grid = grid[grid.area > 1.0].reset_index(drop=True)
+    x = (grid.centroid.x.to_numpy() - x0) / 12_000
+    y = (grid.centroid.y.to_numpy() - y0) / 9000
+    grid["cell_id"] = [f"c{i}" for i in range(len(grid))]
+    grid["population"] = np.round(400 * x * y)
+    for col, value in (
+        ("h_flood", 1 - y), ("h_geological", y), ("h_fire", x), ("h_earthquake", x * y)
+    ):  # fmt: skip
+        grid[col] = value
+    grid["risk_class"] = np.clip(np.ceil(5 * (x + y) / 2), 1, 5).astype(int)
+    grid["t_shelter_min"] = 150 * x
+    grid["t_relief_h"] = 14 * y
+    grid["t_air_min"] = 60 + 120 * x
+    counties = counties.to_crs(4326)
+
     facilities = gpd.GeoDataFrame(
         {
-            "name": ["<b>Warehouse</b> & Depot </script>", "Shelter `B`"],
-            "kind": ["depot", "shelter"],
-            "adcode": ["451002", "451003"],
+            "facility_id": ["F1", "F2", "F3", "F4"],
+            "name": [
+                "<b>Warehouse</b> & Depot </script>",
+                "Shelter `B`",
+                "储备中心",
+                "机场",
+            ],
+            "kind": ["depot", "shelter", "reserve_centre", "heli_base"],
+            "adcode": ["451002", "451003", "451002", "451022"],
+            "capacity_people": np.array([0, 150, 5000, 0], dtype="int64"),
+            "last_inspected": pd.to_datetime(
+                ["2024-05-03T09:30:00+08:00"] * 4, utc=True
+            ).tz_convert("Asia/Shanghai"),
         },
-        geometry=gpd.points_from_xy([x0 + 1500, x0 + 6000], [y0 + 1500, y0 + 1500]),
+        geometry=gpd.points_from_xy(
+            [x0 + 1500, x0 + 8000, x0 + 2500, x0 + 10_000],
+            [y0 + 1500, y0 + 7000, y0 + 6000, y0 + 2000],
+        ),
         crs=utm,
     ).to_crs(4326)
     return counties, grid, facilities
