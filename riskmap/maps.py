@@ -48,7 +48,7 @@ from PIL import Image
 from pyproj import Transformer
 from rasterio.features import geometry_mask
 from rasterio.transform import Affine
-from rasterio.warp import Resampling, calculate_default_transform, reproject
+from rasterio.warp import Resampling, reproject, transform_bounds
 
 from riskmap._io import atomic_path
 from riskmap.assets import inline_page
@@ -379,13 +379,18 @@ def _canvas(grid: gpd.GeoDataFrame, upsample: int = 3) -> _Canvas:
     left, top = x_off + col0 * size, y_off + (row_top + 1) * size
     transform = Affine(size, 0, left, 0, -size, top)
 
-    # The warp target: Web Mercator at a third of the cell size.
-    dst, dst_w, dst_h = calculate_default_transform(
-        grid.crs, "EPSG:3857", shape[1], shape[0],
-        left, top - shape[0] * size, left + shape[1] * size, top,
-    )  # fmt: skip
-    dst = dst @ Affine.scale(1 / upsample)
-    dst_shape = (int(dst_h) * upsample, int(dst_w) * upsample)
+    # The warp target: Web Mercator pixels of about a third of a cell,
+    # covering the whole source array.
+    src_bounds = (left, top - shape[0] * size, left + shape[1] * size, top)
+    w3857, s3857, e3857, n3857 = transform_bounds(
+        grid.crs, "EPSG:3857", *src_bounds, densify_pts=21
+    )
+    res = size * (e3857 - w3857) / (src_bounds[2] - src_bounds[0]) / upsample
+    dst_shape = (
+        math.ceil((n3857 - s3857) / res),
+        math.ceil((e3857 - w3857) / res),
+    )
+    dst = Affine(res, 0, w3857, 0, -res, n3857)
 
     # Mask pixels outside the cells' outline (the counties).
     try:
@@ -1132,8 +1137,9 @@ def _example_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFr
     """
     utm, x0, y0 = "EPSG:32648", 660_000.0, 2_640_000.0
     west = shapely.Polygon(
-        [(x0, y0), (x0 + 5200, y0), (x0 + 3700, y0 + 9000), (x0, y0 + 9000)]
-    )
+        [(x0, y0), (x0 + 5200, y0), (x0 + 4450, y0 + 4500), (x0 + 3700, y0 + 9000),
+         (x0, y0 + 9000)]
+    )  # fmt: skip
     east = shapely.box(x0, y0, x0 + 12_000, y0 + 9000).difference(west)
     north = east.intersection(shapely.box(x0, y0 + 4500, x0 + 12_000, y0 + 9000))
     counties = gpd.GeoDataFrame(
