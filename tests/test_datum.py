@@ -94,6 +94,18 @@ def test_shapes_broadcast_and_nan_passes():
     assert np.isfinite(lon[0])
 
 
+@pytest.mark.parametrize("values", [[], [np.nan], [np.nan, np.nan]])
+def test_empty_and_all_missing_inputs(values):
+    lon, lat = datum.bd09_to_wgs84(values, values)
+    assert lon.shape == (len(values),)
+    assert np.isnan(lon).all() and np.isnan(lat).all()
+
+
+def test_empty_layer_converts():
+    empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    assert datum.to_wgs84(empty, "gcj02").empty
+
+
 @pytest.mark.parametrize(
     ("alias", "expected"),
     [
