@@ -13,6 +13,7 @@ would print as empty boxes.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import warnings
@@ -476,6 +477,21 @@ def static_county_map(
             written.append(Path(out_png).with_suffix(".pdf"))
         for path in written:
             with atomic_path(path) as tmp:
-                fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip("."))
+                _save(fig, tmp, dpi, path.suffix.lstrip("."))
             logger.info("wrote %s", path)
     return written
+
+
+def _save(fig: Figure, path: Path, dpi: int, fmt: str) -> None:
+    """Save ``fig``; contain the font-file handle the PDF writer leaks.
+
+    TODO: drop the ResourceWarning guard once matplotlib's PDF backend
+    closes the font collections (.ttc) it subsets (leaks in 3.11).
+    """
+    if fmt != "pdf":
+        fig.savefig(path, dpi=dpi, format=fmt)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        fig.savefig(path, dpi=dpi, format=fmt)
+        gc.collect()
