@@ -23,7 +23,7 @@ import pandas as pd
 from riskmap._io import atomic_path, safe_filename
 from riskmap.maps import HAZARD_NAMES, RISK_CLASS_NAMES, RISK_COLOURS
 
-__all__ = ["COUNTY_COLUMNS", "write_report"]
+__all__ = ["COUNTY_COLUMNS", "format_value", "write_report"]
 
 logger = logging.getLogger(__name__)
 
