@@ -110,6 +110,7 @@ from riskmap._scoring_checks import (
     normalise_weights,
     weight_vector,
 )
+from riskmap._scoring_jenks import fisher_jenks_bins
 from riskmap._scoring_method import ScoringMethod
 from riskmap._scoring_sensitivity import monte_carlo, sobol_indices
 from riskmap.errors import ConfigError, FieldError
@@ -679,10 +680,13 @@ def classify(
     values : Series or array-like of float
         The scores; NaN gives a missing class.
     method : {"natural_breaks", "quantile", "equal_interval", "thresholds"}
-        ``natural_breaks``: Fisher–Jenks optimal breaks; ``quantile``:
+        ``natural_breaks``: Fisher–Jenks optimal breaks (least
+        within-level variance; the same breaks as
+        ``mapclassify.FisherJenks``, computed in numpy); ``quantile``:
         equal counts per level; ``equal_interval``: equal widths between
         min and max; ``thresholds``: the fixed ``thresholds`` (levels are
-        then the same whatever the other rows are). All via mapclassify.
+        then the same whatever the other rows are). The last three via
+        mapclassify.
     k : int, default 5
         Number of levels. For ``thresholds`` it must equal
         ``len(thresholds) + 1``.
@@ -706,6 +710,12 @@ def classify(
     fewer distinct values than ``k`` (or ties make quantiles collapse), the
     data-driven methods form fewer levels, numbered from 1; a warning is
     logged and ``k`` of the result says how many were formed.
+
+    Fisher–Jenks costs time quadratic in the number of values, so above
+    1,000 values the breaks are fitted on 1,000 evenly spaced order
+    statistics (minimum and maximum included) and applied to all values;
+    the result is deterministic and, on grids of any size, takes well
+    under a second.
 
     Examples
     --------
@@ -784,17 +794,18 @@ def _data_classes(
         )
         yb = np.searchsorted(distinct, x, side="left")
         return distinct.size, tuple(distinct.tolist()), yb
+    if method == "natural_breaks":
+        bins = fisher_jenks_bins(x, k)
+        yb = np.minimum(np.searchsorted(bins, x, side="left"), k - 1)
+        return k, tuple(bins.tolist()), yb
     make = {
-        "natural_breaks": mapclassify.FisherJenks,
         "quantile": mapclassify.Quantiles,
         "equal_interval": mapclassify.EqualInterval,
-    }[method]
+    }
     with warnings.catch_warnings():
-        # mapclassify notes that the optional numba speed-up is absent.
-        warnings.filterwarnings("ignore", message="Numba not installed")
         # Collapsed quantiles are reported below through the level count.
         warnings.filterwarnings("ignore", message="Not enough unique values")
-        classifier = make(x, k=k)
+        classifier = make[method](x, k=k)
     formed = int(classifier.k)
     if formed < k:
         logger.warning("classify: ties left %d levels instead of %d", formed, k)

@@ -799,3 +799,35 @@ def test_validate_rejects_unknown_cell() -> None:
     v = pd.DataFrame({"h_flood": [0.1, 0.2]})
     with pytest.raises(FieldError, match=r"not rows of index_values, e.g. \[7\]"):
         scoring.validate_against_events(v, v, {"h_flood": [7]})
+
+
+# --------------------------------------------------------------------------
+# natural breaks
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_natural_breaks_equal_mapclassify(seed: int) -> None:
+    import warnings
+
+    import mapclassify
+
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.gamma(2.0, size=int(rng.integers(10, 150))), 2)
+    k = int(rng.integers(2, 7))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Numba not installed")
+        expected = mapclassify.FisherJenks(x, k=k)
+    c = scoring.classify(x, "natural_breaks", k=k)
+    assert c.bins == pytest.approx(expected.bins.tolist())
+    assert (c.classes.to_numpy(dtype=int) - 1).tolist() == expected.yb.tolist()
+
+
+def test_natural_breaks_large_input_is_fast_and_deterministic() -> None:
+    # three clear clusters among 60,000 values
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(m, 0.01, 20_000) for m in (0.1, 0.5, 0.9)])
+    first = scoring.classify(x, "natural_breaks", k=3)
+    again = scoring.classify(x[::-1], "natural_breaks", k=3)
+    assert first.bins == again.bins
+    counts = first.classes.value_counts().sort_index().tolist()
+    assert counts == [20_000, 20_000, 20_000]
