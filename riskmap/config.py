@@ -212,6 +212,16 @@ class Standards(_Strict):
     helicopter_target_share: float = Field(1.0, ge=0, le=1)
 
 
+class MapsSection(_Strict):
+    """Options of the interactive and static maps."""
+
+    tiles: str | None = None
+    attribution: str | None = None
+    dpi: int = Field(150, ge=50, le=600)
+    pdf: bool = False
+    progress: bool = True
+
+
 class Config(_Strict):
     """A whole run configuration (see ``riskmap/default_config.toml``)."""
 
@@ -222,6 +232,7 @@ class Config(_Strict):
     risk: RiskSection = RiskSection()
     network: NetworkSection = NetworkSection()
     standards: Standards = Standards()
+    maps: MapsSection = MapsSection()
     source: str | None = None
 
     def data_path(self, relative: str) -> Path:
@@ -287,7 +298,9 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source or DEFAULT_CONFIG} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            f"{source or DEFAULT_CONFIG} is not valid TOML: {exc}"
+        ) from exc
     try:
         cfg = Config.model_validate(raw)
     except ValidationError as exc:

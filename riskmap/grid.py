@@ -67,8 +67,7 @@ def choose_analysis_crs(gdf: gpd.GeoDataFrame, requested: str = "auto") -> CRS:
         crs = CRS.from_user_input(requested)
         if not crs.is_projected:
             raise LayerError(
-                f"analysis_crs {requested!r} is geographic; measurements need "
-                "metres",
+                f"analysis_crs {requested!r} is geographic; measurements need metres",
                 fix="set run.analysis_crs to a projected CRS such as "
                 "'EPSG:32648' or to 'auto'",
             )
@@ -157,7 +156,8 @@ class Grid:
     def cells(self) -> gpd.GeoDataFrame:
         """The cells as square polygons with ``cell_id`` and unit code."""
         rows, cols = self.rows_cols()
-        x0, y0 = self.transform * (cols, rows)
+        x0 = self.transform.c + cols * self.transform.a
+        y0 = self.transform.f + rows * self.transform.e
         size = self.cell_size
         polys = shapely.box(x0, y0 - size, x0 + size, y0)
         codes = np.asarray(self.units, dtype=object)[self.unit_index[rows, cols]]
@@ -279,8 +279,8 @@ def build_grid(
     minx, miny, maxx, maxy = projected.total_bounds
     x0 = math.floor(minx / size) * size
     y1 = math.ceil(maxy / size) * size
-    cols = int(math.ceil((maxx - x0) / size))
-    rows = int(math.ceil((y1 - miny) / size))
+    cols = math.ceil((maxx - x0) / size)
+    rows = math.ceil((y1 - miny) / size)
     transform = Affine(size, 0.0, x0, 0.0, -size, y1)
 
     # Tag each cell with the unit containing its centre (pixel-centre rule).

@@ -87,7 +87,9 @@ def _fill_nan(elev: FloatArray) -> FloatArray:
         return elev
     if nan.all():
         raise ValueError("the DEM has no valid cell over the grid")
-    idx = ndimage.distance_transform_edt(nan, return_distances=False, return_indices=True)
+    idx = ndimage.distance_transform_edt(
+        nan, return_distances=False, return_indices=True
+    )
     return np.asarray(elev[tuple(idx)], dtype=float)
 
 
@@ -101,8 +103,8 @@ def slope_deg(elev: FloatArray, cell_size: float) -> FloatArray:
     45.0
     """
     filled = np.pad(_fill_nan(np.asarray(elev, dtype=float)), 1, mode="edge")
-    dzdy, dzdx = np.gradient(filled, cell_size)
-    dzdy, dzdx = dzdy[1:-1, 1:-1], dzdx[1:-1, 1:-1]
+    grad = np.gradient(filled, cell_size)
+    dzdy, dzdx = grad[0][1:-1, 1:-1], grad[1][1:-1, 1:-1]
     out = np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
     out[np.isnan(elev)] = np.nan
     return np.asarray(out, dtype=float)
@@ -282,11 +284,13 @@ def fire_index(
     fuel = np.vectorize(lambda c: IGBP_FUEL.get(int(c), 0.0), otypes=[float])(classes)
     slope = np.clip(slope_deg(elev, cell_size) / p.slope_full_deg, 0.0, 1.0)
     slope = np.nan_to_num(slope)
-    ignition = np.exp(-distance_km(settlements, cell_size) / p.ignition_distance_scale_km)
-    total = p.fuel_weight + p.slope_weight + p.ignition_weight
-    mix = (p.fuel_weight * fuel + p.slope_weight * slope + p.ignition_weight * ignition) / (
-        total if total > 0 else 1.0
+    ignition = np.exp(
+        -distance_km(settlements, cell_size) / p.ignition_distance_scale_km
     )
+    total = p.fuel_weight + p.slope_weight + p.ignition_weight
+    mix = (
+        p.fuel_weight * fuel + p.slope_weight * slope + p.ignition_weight * ignition
+    ) / (total if total > 0 else 1.0)
     index = fuel * mix
     return np.clip(index, 0.0, 1.0), {"fuel": fuel, "ignition": ignition}
 
@@ -319,14 +323,24 @@ def earthquake_intensity(
     x = np.asarray(lon, dtype=float)
     y = np.asarray(lat, dtype=float)
     best = np.full(x.shape, -np.inf)
-    for ev in events.itertuples(index=False):
-        depth = getattr(ev, "depth_km", np.nan)
-        depth = default_depth_km if pd.isna(depth) else float(depth)
+    depths = (
+        pd.to_numeric(events["depth_km"], errors="coerce")
+        if "depth_km" in events
+        else pd.Series(np.nan, index=events.index)
+    ).fillna(default_depth_km)
+    table = zip(
+        events["lon"].astype(float),
+        events["lat"].astype(float),
+        events["magnitude"].astype(float),
+        depths.astype(float),
+        strict=True,
+    )
+    for ev_lon, ev_lat, mag, depth in table:
         _, _, dist_m = _GEOD.inv(
-            np.full(x.shape, float(ev.lon)), np.full(y.shape, float(ev.lat)), x, y
+            np.full(x.shape, ev_lon), np.full(y.shape, ev_lat), x, y
         )
         r = np.hypot(np.asarray(dist_m) / 1000.0, depth)
-        intensity = p.c0 + p.c1 * float(ev.magnitude) - p.c2 * np.log(r + p.r0_km)
+        intensity = p.c0 + p.c1 * mag - p.c2 * np.log(r + p.r0_km)
         best = np.maximum(best, intensity)
     return best
 

@@ -76,7 +76,9 @@ def dasymetric_weights(
         base = np.vectorize(lambda c: IGBP_DENSITY.get(int(c), 1.0), otypes=[float])(
             classes
         )
-    steep = np.where(np.nan_to_num(slope) > p.steep_slope_deg, p.steep_slope_factor, 1.0)
+    steep = np.where(
+        np.nan_to_num(slope) > p.steep_slope_deg, p.steep_slope_factor, 1.0
+    )
     near = 1.0 + p.settlement_weight * np.exp(
         -settlement_km / p.settlement_distance_scale_km
     )

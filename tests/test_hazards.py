@@ -55,14 +55,14 @@ def test_geological_index_rises_with_steepness() -> None:
     g1, _ = hz.geological_index(gentle, 1000.0)
     g2, _ = hz.geological_index(steep, 1000.0)
     assert g2[5, 5] > g1[5, 5]
-    assert 0.0 <= g1.min() and g2.max() <= 1.0
+    assert g1.min() >= 0.0 and g2.max() <= 1.0
 
 
 def test_fire_needs_fuel() -> None:
     lc = np.array([[2.0, 2.0, 13.0, 17.0]])
     elev = np.zeros((1, 4))
     settle = np.array([[True, False, False, False]])
-    idx, parts = hz.fire_index(lc, elev, settle, 1000.0)
+    idx, _parts = hz.fire_index(lc, elev, settle, 1000.0)
     assert idx[0, 2] == 0.0 and idx[0, 3] == 0.0
     assert idx[0, 0] > idx[0, 1] > 0  # same forest, nearer to people
 

@@ -1,0 +1,769 @@
+"""The main job: from layers to risk, reach, maps and a report.
+
+:func:`run` is what ``riskmap run`` calls. It reads like the list of steps
+in the README: load and check the layers, build the grid, model the four
+hazards, spread the population, score risk, measure road and helicopter
+reach, check the plan's targets, then write every output.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from rasterio.enums import Resampling
+from tqdm.auto import tqdm
+
+from riskmap import hazards as hz
+from riskmap import population as popmod
+from riskmap import scoring
+from riskmap.config import Config, LayerSpec
+from riskmap.errors import FieldError, LayerError
+from riskmap.grid import Grid, build_grid, choose_analysis_crs
+from riskmap.layers import Finding, read_points_csv, read_vector, validate_layer
+from riskmap.layers import area_m2 as geodesic_area_m2
+from riskmap.network import RoadNetwork
+from riskmap.reachability import helicopter_time, nearest_facility, relief_time
+from riskmap.results import COUNTY_COLUMNS, RunResult, write_results
+
+__all__ = ["HAZARDS", "Inputs", "load_inputs", "run", "validate_inputs"]
+
+log = logging.getLogger(__name__)
+
+#: The four hazard families of the plan, in report order.
+HAZARDS = ("flood", "geological", "fire", "earthquake")
+SHELTER_KINDS = ("shelter",)
+DEPOT_KINDS = ("depot", "reserve_centre")
+HELI_KINDS = ("heli_base",)
+
+
+@dataclass
+class Inputs:
+    """Every layer of a run, loaded, checked and in EPSG:4326."""
+
+    counties: gpd.GeoDataFrame
+    population: pd.DataFrame
+    roads: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    dem: Path
+    places: gpd.GeoDataFrame | None = None
+    landcover: Path | None = None
+    rivers: gpd.GeoDataFrame | None = None
+    earthquakes: pd.DataFrame | None = None
+    faults: gpd.GeoDataFrame | None = None
+
+
+class _Steps:
+    """Progress over the named steps of a run (a bar when asked for)."""
+
+    def __init__(self, names: list[str], show: bool) -> None:
+        self.bar = tqdm(total=len(names), disable=not show, unit="step", leave=False)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        self.bar.set_description(name)
+        log.info("%s ...", name)
+        yield
+        self.bar.update()
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _read_layer(cfg: Config, spec: LayerSpec, name: str, **kw: Any) -> gpd.GeoDataFrame:
+    path = cfg.data_path(spec.path)
+    if path.suffix.lower() in {".csv", ".txt"}:
+        return read_points_csv(
+            path,
+            x=spec.x_field,
+            y=spec.y_field,
+            datum=spec.datum,
+            id_field=spec.id_field,
+            encoding=spec.encoding,
+            name=name,
+            **kw,
+        )
+    return read_vector(
+        path,
+        layer=spec.layer,
+        crs=spec.crs,
+        datum=spec.datum,
+        id_field=spec.id_field,
+        encoding=spec.encoding,
+        name=name,
+        **kw,
+    )
+
+
+def _read_table(cfg: Config, spec: LayerSpec, name: str) -> pd.DataFrame:
+    path = cfg.data_path(spec.path)
+    if not path.is_file():
+        raise LayerError(
+            "the file does not exist",
+            path=path,
+            layer=name,
+            fix="correct the path in the configuration's [layers] section",
+        )
+    return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+
+
+def _existing(cfg: Config, spec: LayerSpec | None, name: str) -> Path | None:
+    if spec is None:
+        return None
+    path = cfg.data_path(spec.path)
+    if not path.is_file():
+        raise LayerError(
+            "the file does not exist",
+            path=path,
+            layer=name,
+            fix="correct the path in [layers], or run 'riskmap data build-baise' "
+            "for the default data",
+        )
+    return path
+
+
+def load_inputs(cfg: Config) -> Inputs:
+    """Read and check every layer named in ``cfg``.
+
+    Raises
+    ------
+    LayerError
+        For a layer that cannot be used, naming file, layer, field and fix.
+    """
+    layers = cfg.layers
+    assert layers is not None  # guaranteed by load_config
+    cid = layers.counties.id_field or "adcode"
+    counties = _read_layer(
+        cfg,
+        layers.counties,
+        "counties",
+        required_fields=[cid, layers.counties.name_field or "name"],
+    )
+    counties = counties.rename(columns={cid: "adcode"})
+    counties["adcode"] = counties["adcode"].astype(str)
+    if layers.counties.name_field and layers.counties.name_field != "name":
+        counties = counties.rename(columns={layers.counties.name_field: "name"})
+    en = layers.counties.name_en_field
+    counties["name_en"] = counties[en] if en and en in counties else ""
+
+    population = _read_table(cfg, layers.population, "population")
+    pid = layers.population.id_field or "adcode"
+    pval = layers.population.value_field or "population"
+    for col in (pid, pval):
+        if col not in population.columns:
+            raise FieldError(
+                f"no column '{col}' among {list(population.columns)}",
+                path=cfg.data_path(layers.population.path),
+                layer="population",
+                field=col,
+                fix="set id_field and value_field of [layers.population]",
+            )
+    population = pd.DataFrame(
+        {
+            "adcode": population[pid].astype(str).str.strip(),
+            "population": pd.to_numeric(population[pval], errors="coerce"),
+        }
+    )
+    missing = sorted(set(counties["adcode"]) - set(population["adcode"]))
+    if missing:
+        raise FieldError(
+            f"no population for counties {missing}",
+            path=cfg.data_path(layers.population.path),
+            layer="population",
+            field=pid,
+            fix="add a row per county code of the counties layer",
+        )
+
+    roads = _read_layer(cfg, layers.roads, "roads")
+    facilities = _read_layer(
+        cfg, layers.facilities, "facilities", required_fields=["kind"]
+    )
+    fid = layers.facilities.id_field
+    if fid and fid != "facility_id":
+        facilities = facilities.rename(columns={fid: "facility_id"})
+    if "facility_id" not in facilities:
+        facilities["facility_id"] = [f"F{i}" for i in range(len(facilities))]
+    facilities["facility_id"] = facilities["facility_id"].astype(str)
+    places = (
+        _read_layer(cfg, layers.places, "places") if layers.places is not None else None
+    )
+    rivers = (
+        _read_layer(cfg, layers.rivers, "rivers") if layers.rivers is not None else None
+    )
+    faults = (
+        _read_layer(cfg, layers.faults, "faults") if layers.faults is not None else None
+    )
+    quakes = None
+    if layers.earthquakes is not None:
+        quakes = _read_table(cfg, layers.earthquakes, "earthquakes")
+        for col in ("lon", "lat", "magnitude", "depth_km"):
+            if col in quakes:
+                quakes[col] = pd.to_numeric(quakes[col], errors="coerce")
+        bad = quakes[["lon", "lat", "magnitude"]].isna().any(axis=1)
+        if bad.any():
+            log.warning(
+                "dropped %d earthquake rows without lon/lat/magnitude", bad.sum()
+            )
+            quakes = quakes[~bad]
+
+    dem = _existing(cfg, layers.dem, "dem")
+    assert dem is not None
+    return Inputs(
+        counties=counties,
+        population=population,
+        roads=roads,
+        facilities=facilities,
+        dem=dem,
+        places=places,
+        landcover=_existing(cfg, layers.landcover, "landcover"),
+        rivers=rivers,
+        earthquakes=quakes,
+        faults=faults,
+    )
+
+
+def validate_inputs(cfg: Config) -> list[Finding]:
+    """Check every vector layer of ``cfg`` and return the findings."""
+    layers = cfg.layers
+    assert layers is not None
+    findings: list[Finding] = []
+    for name in type(layers).model_fields:
+        spec = getattr(layers, name)
+        if spec is None:
+            continue
+        path = cfg.data_path(spec.path)
+        if not path.exists():
+            findings.append(
+                Finding(
+                    "error",
+                    str(path),
+                    name,
+                    None,
+                    "the file does not exist",
+                    "correct the path in [layers]",
+                )
+            )
+            continue
+        if path.suffix.lower() in {".gpkg", ".shp", ".geojson", ".json", ".fgb"}:
+            findings.extend(
+                validate_layer(
+                    path,
+                    layer=spec.layer,
+                    crs=spec.crs,
+                    datum=spec.datum,
+                    id_field=spec.id_field,
+                    name=name,
+                )
+            )
+    return findings
+
+
+def _hazard_surfaces(
+    grid: Grid, inputs: Inputs, cfg: Config
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Compute the four 0-1 hazard surfaces on the full grid."""
+    size = grid.cell_size
+    elev = grid.sample_raster(inputs.dem, resampling=Resampling.bilinear)
+    landcover = (
+        grid.sample_raster(inputs.landcover, resampling=Resampling.nearest)
+        if inputs.landcover is not None
+        else np.full(grid.shape, np.nan)
+    )
+    river = (
+        grid.rasterize(inputs.rivers.geometry)
+        if inputs.rivers is not None
+        else np.zeros(grid.shape, dtype=bool)
+    )
+    if not river.any():
+        log.warning("no river crosses the grid; riverine flood is zero everywhere")
+    settle = _settlement_mask(grid, inputs)
+
+    flood, flood_parts = hz.flood_index(elev, river, size, cfg.hazards.flood)
+    geo, geo_parts = hz.geological_index(elev, size, cfg.hazards.geological)
+    fire, fire_parts = hz.fire_index(landcover, elev, settle, size, cfg.hazards.fire)
+
+    lon, lat = grid.centres_lonlat()
+    if inputs.earthquakes is not None and len(inputs.earthquakes):
+        intensity = grid.to_array(
+            hz.earthquake_intensity(
+                lon, lat, inputs.earthquakes, cfg.hazards.earthquake
+            )
+        )
+    else:
+        log.warning("no earthquakes given; the earthquake index uses faults only")
+        intensity = np.full(grid.shape, -np.inf)
+    fault_km = None
+    if inputs.faults is not None and len(inputs.faults):
+        fault_km = hz.distance_km(grid.rasterize(inputs.faults.geometry), size)
+    quake = hz.earthquake_index(intensity, fault_km, cfg.hazards.earthquake)
+
+    surfaces = {"flood": flood, "geological": geo, "fire": fire, "earthquake": quake}
+    extras = {
+        "elevation_m": elev,
+        "landcover": landcover,
+        "slope_deg": geo_parts["slope_deg"],
+        "hand_m": flood_parts["hand_m"],
+        "depression_m": flood_parts["depression_m"],
+        "intensity": intensity,
+        "settlement_km": hz.distance_km(settle, size),
+        "fuel": fire_parts["fuel"],
+    }
+    return surfaces, extras
+
+
+def _settlement_mask(grid: Grid, inputs: Inputs) -> np.ndarray:
+    pts = []
+    if inputs.places is not None:
+        pts.append(inputs.places.geometry)
+    fac = inputs.facilities
+    pts.append(fac.loc[fac["kind"].isin(SHELTER_KINDS)].geometry)
+    series = gpd.GeoSeries(pd.concat(pts), crs=4326)
+    return grid.rasterize(series)
+
+
+def _facilities_of(inputs: Inputs, kinds: tuple[str, ...]) -> gpd.GeoDataFrame:
+    fac = inputs.facilities
+    return fac.loc[fac["kind"].isin(kinds)]
+
+
+def _num(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return pd.to_numeric(frame[col], errors="coerce")
+
+
+def _share(mask: pd.Series, weight: pd.Series, by: pd.Series) -> pd.Series:
+    w = weight.fillna(0.0)
+    num = (w * mask.astype(float)).groupby(by).sum()
+    den = w.groupby(by).sum()
+    return num / den.where(den > 0)
+
+
+def run(
+    cfg: Config, *, out_dir: str | Path | None = None, progress: bool = False
+) -> RunResult:
+    """Run the whole analysis described by ``cfg`` and write its outputs.
+
+    Parameters
+    ----------
+    cfg : Config
+        A validated configuration (see :func:`riskmap.config.load_config`).
+    out_dir : str or Path, optional
+        Output folder; default ``cfg.run.out_dir``.
+    progress : bool
+        Show a progress bar over the steps.
+
+    Returns
+    -------
+    RunResult
+    """
+    steps = _Steps(
+        [
+            "load layers",
+            "grid",
+            "hazards",
+            "population",
+            "risk",
+            "roads",
+            "reach",
+            "indicators",
+            "write",
+            "maps",
+        ],
+        progress,
+    )
+    try:
+        result = _run(cfg, Path(cfg.out_path(out_dir)), steps)
+    finally:
+        steps.close()
+    return result
+
+
+def _run(cfg: Config, out: Path, steps: _Steps) -> RunResult:
+    std = cfg.standards
+    with steps.step("load layers"):
+        inputs = load_inputs(cfg)
+
+    with steps.step("grid"):
+        crs = choose_analysis_crs(inputs.counties, cfg.run.analysis_crs)
+        grid = build_grid(
+            inputs.counties, "adcode", cell_size_m=cfg.run.cell_size_m, crs=crs
+        )
+        cells = grid.cells()
+
+    with steps.step("hazards"):
+        surfaces, extras = _hazard_surfaces(grid, inputs, cfg)
+        for name in HAZARDS:
+            cells[f"h_{name}"] = np.nan_to_num(grid.values(surfaces[name]))
+        for name, arr in extras.items():
+            cells[name] = grid.values(arr)
+
+    with steps.step("population"):
+        totals = (
+            inputs.population.set_index("adcode")["population"]
+            .reindex(grid.units)
+            .to_numpy(dtype=float)
+        )
+        weights = popmod.dasymetric_weights(
+            np.asarray(grid.values(extras["landcover"]), dtype=float),
+            cells["slope_deg"].to_numpy(),
+            cells["settlement_km"].to_numpy(),
+            cfg.population,
+        )
+        unit_of_cell = grid.unit_index[grid.mask]
+        cells["population"] = popmod.spread_by_unit(unit_of_cell, totals, weights)
+
+    with steps.step("risk"):
+        risk_cfg = cfg.risk
+        hazard_cols = cells[[f"h_{h}" for h in HAZARDS]]
+        hw = {f"h_{k}": v for k, v in risk_cfg.hazard_weights.items()}
+        exposure = _exposure(cells["population"], risk_cfg.exposure_method)
+        cells["exposure"] = exposure
+        cells["hazard"] = scoring.risk_index(
+            hazard_cols,
+            pd.Series(1.0, index=cells.index),
+            hazard_weights=hw,
+            method="product",
+            hazard_combination=risk_cfg.hazard_combination,
+        )
+        vuln = pd.Series(risk_cfg.vulnerability, index=cells.index)
+        cells["risk_score"] = scoring.risk_index(
+            hazard_cols,
+            exposure,
+            vuln,
+            hazard_weights=hw,
+            method=risk_cfg.aggregation,
+            hazard_combination=risk_cfg.hazard_combination,
+        )
+        cell_classes = scoring.classify(
+            cells["risk_score"],
+            risk_cfg.classification,
+            k=risk_cfg.classes,
+            thresholds=risk_cfg.thresholds,
+        )
+        cells["risk_class"] = cell_classes.classes
+
+    with steps.step("roads"):
+        network = RoadNetwork.from_lines(
+            inputs.roads,
+            crs=grid.crs,
+            speeds=cfg.network.speeds_kmh,
+            class_field=cfg.layers.roads.class_field if cfg.layers else None,
+            speed_field=cfg.layers.roads.speed_field if cfg.layers else None,
+            oneway_field=cfg.layers.roads.oneway_field if cfg.layers else None,
+            join_tolerance_m=cfg.network.join_tolerance_m,
+        )
+        comps = network.components()
+        log.info("road network: %s, %d component(s)", network, comps.count)
+
+    with steps.step("reach"):
+        origins = gpd.GeoSeries(
+            gpd.points_from_xy(*grid.centres()), crs=grid.crs, index=cells.index
+        )
+        reach_kw: dict[str, Any] = {
+            "max_snap_m": cfg.network.max_snap_m,
+            "access_speed_kmh": cfg.network.access_speed_kmh,
+        }
+        shelters = _facilities_of(inputs, SHELTER_KINDS)
+        depots = _facilities_of(inputs, DEPOT_KINDS)
+        bases = _facilities_of(inputs, HELI_KINDS)
+        to_shelter = nearest_facility(
+            network, origins, shelters, direction="to_facility", **reach_kw
+        )
+        cells["t_shelter_min"] = to_shelter["time_min"].to_numpy()
+        cells["shelter_id"] = (
+            shelters["facility_id"].reindex(to_shelter["facility"]).to_numpy()
+        )
+        from_depot = nearest_facility(
+            network, origins, depots, direction="from_facility", **reach_kw
+        )
+        cells["t_depot_min"] = from_depot["time_min"].to_numpy()
+        relief = relief_time(
+            network,
+            origins,
+            depots,
+            handling_h=dict.fromkeys(
+                ("city", "county", "township"), std.relief_handling_h
+            ),
+            targets_h=(std.relief_initial_h, std.relief_basic_h),
+            **reach_kw,
+        )
+        cells["t_relief_h"] = relief["t_relief_h"].to_numpy()
+        lon, lat = grid.centres_lonlat()
+        air = helicopter_time(
+            gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326, index=cells.index),
+            bases,
+            dispatch_min=std.helicopter_dispatch_min,
+            cruise_kmh=std.helicopter_cruise_kmh,
+            range_km=std.helicopter_range_km,
+        )
+        cells["t_air_min"] = air["time_min"].to_numpy()
+
+    with steps.step("indicators"):
+        counties, indicators = _county_table(cells, inputs, cfg)
+        facilities = _facility_table(inputs, cells)
+        method = _method_record(cfg, cell_classes, grid, network)
+
+    result = RunResult(
+        counties=counties,
+        grid=cells,
+        facilities=facilities,
+        indicators=indicators,
+        method=method,
+        out_dir=out,
+        places=inputs.places,
+    )
+    with steps.step("write"):
+        result.files.extend(write_results(result))
+    with steps.step("maps"):
+        result.files.extend(_write_maps_and_report(result, cfg))
+    return result
+
+
+def _exposure(pop: pd.Series, method: str) -> pd.Series:
+    """Exposure 0-1 from population per cell."""
+    values = pop.fillna(0.0).clip(lower=0.0)
+    top = float(values.max())
+    if top <= 0:
+        return pd.Series(0.0, index=pop.index)
+    if method == "log":
+        return np.log1p(values) / np.log1p(top)
+    return values / top
+
+
+def _county_table(
+    cells: gpd.GeoDataFrame, inputs: Inputs, cfg: Config
+) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
+    std = cfg.standards
+    by = cells["adcode"]
+    pop = cells["population"]
+    counties = inputs.counties.copy()
+    counties["population"] = (
+        inputs.population.set_index("adcode")["population"]
+        .reindex(counties["adcode"])
+        .to_numpy()
+    )
+    counties["area_km2"] = geodesic_area_m2(counties).to_numpy() / 1e6
+
+    rule = cfg.risk.county_aggregation
+    weights = pop if rule == "pop_weighted_mean" else None
+    agg_rule: Literal["pop_weighted_mean", "mean"] = (
+        "pop_weighted_mean" if weights is not None else "mean"
+    )
+    for col in [f"h_{h}" for h in HAZARDS] + ["risk_score"]:
+        agg = scoring.aggregate_to_units(cells[col], by, weights, agg_rule)
+        counties[col] = counties["adcode"].map(agg).astype(float)
+    county_classes = scoring.classify(
+        counties["risk_score"],
+        cfg.risk.classification,
+        k=cfg.risk.classes,
+        thresholds=cfg.risk.thresholds,
+    )
+    counties["risk_class"] = county_classes.classes.to_numpy()
+
+    reach = cells["t_shelter_min"] <= std.shelter_reach_min
+    relief10 = cells["t_relief_h"] <= std.relief_initial_h
+    relief24 = cells["t_relief_h"] <= std.relief_basic_h
+    high = cells["risk_class"].fillna(0).astype(int) >= cfg.risk.high_risk_class
+    air = cells["t_air_min"] <= std.helicopter_target_min
+    counties["pop_share_shelter_reach"] = counties["adcode"].map(_share(reach, pop, by))
+    counties["pop_share_relief_10h"] = counties["adcode"].map(_share(relief10, pop, by))
+    counties["pop_share_relief_24h"] = counties["adcode"].map(_share(relief24, pop, by))
+    highcount = high.astype(float).groupby(by).sum()
+    counties["highrisk_cells"] = counties["adcode"].map(highcount).fillna(0).astype(int)
+    counties["highrisk_share_air_2h"] = counties["adcode"].map(
+        _share(air, high.astype(float), by)
+    )
+
+    fac = inputs.facilities
+    shelters = fac.loc[fac["kind"].isin(SHELTER_KINDS)]
+    area = _num(shelters, "area_m2").groupby(shelters["adcode"].astype(str)).sum()
+    counties["shelter_area_m2"] = counties["adcode"].map(area).fillna(0.0)
+    counties["shelter_m2_per_person"] = counties["shelter_area_m2"] / (
+        counties["population"] * std.sheltered_share
+    )
+    counties["n_shelters"] = (
+        counties["adcode"]
+        .map(shelters.groupby(shelters["adcode"].astype(str)).size())
+        .fillna(0)
+        .astype(int)
+    )
+    depots = fac.loc[fac["kind"].isin(DEPOT_KINDS)]
+    counties["n_depots"] = (
+        counties["adcode"]
+        .map(depots.groupby(depots["adcode"].astype(str)).size())
+        .fillna(0)
+        .astype(int)
+    )
+
+    counties = counties[[*COUNTY_COLUMNS, *_EXTRA_COLUMNS, "geometry"]]
+
+    total_pop = float(pop.sum())
+    n_high = int(high.sum())
+    total_area = float(counties["shelter_area_m2"].sum())
+    indicators = [
+        _indicator(
+            "pop_share_shelter_reach",
+            "避难场所可达人口比例",
+            float((pop * reach).sum() / total_pop),
+            std.shelter_reach_target_share,
+            f"share within {std.shelter_reach_min:g} min",
+        ),
+        _indicator(
+            "pop_share_relief_10h",
+            "10小时内获得初步救助人口比例",
+            float((pop * relief10).sum() / total_pop),
+            std.relief_target_share,
+            f"share within {std.relief_initial_h:g} h",
+        ),
+        _indicator(
+            "pop_share_relief_24h",
+            "24小时内获得基本生活救助人口比例",
+            float((pop * relief24).sum() / total_pop),
+            std.relief_target_share,
+            f"share within {std.relief_basic_h:g} h",
+        ),
+        _indicator(
+            "highrisk_share_air_2h",
+            "2小时内直升机可达的高风险网格比例",
+            float(((high & air).sum() / n_high) if n_high else 1.0),
+            std.helicopter_target_share,
+            f"share of high-risk cells within {std.helicopter_target_min:g} min",
+        ),
+        _indicator(
+            "shelter_m2_per_person",
+            "人均避难场所面积",
+            total_area / (total_pop * std.sheltered_share),
+            std.shelter_m2_per_person,
+            f"m² per person sheltered ({std.sheltered_share:.0%} of residents)",
+        ),
+        _indicator(
+            "counties_with_shelter_and_depot",
+            "设有避难场所和物资储备库的县区比例",
+            float(((counties["n_shelters"] > 0) & (counties["n_depots"] > 0)).mean()),
+            1.0,
+            "share of counties",
+        ),
+    ]
+    return counties, indicators
+
+
+#: County columns written after :data:`COUNTY_COLUMNS`.
+_EXTRA_COLUMNS = [
+    "pop_share_relief_24h",
+    "highrisk_cells",
+    "shelter_area_m2",
+    "n_shelters",
+    "n_depots",
+]
+
+
+def _indicator(
+    name: str, name_zh: str, value: float, target: float, description: str
+) -> dict[str, Any]:
+    unit = "m²/person" if name.endswith("per_person") else "share"
+    return {
+        "name": name,
+        "name_zh": name_zh,
+        "value": value,
+        "target": target,
+        "unit": unit,
+        "description": description,
+        "passed": bool(value >= target),
+    }
+
+
+def _facility_table(inputs: Inputs, cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    fac = inputs.facilities.copy()
+    served = cells.groupby("shelter_id")["population"].sum()
+    fac["assigned_population"] = fac["facility_id"].map(served).fillna(0.0)
+    fac.loc[~fac["kind"].isin(SHELTER_KINDS), "assigned_population"] = np.nan
+    return fac
+
+
+def _method_record(
+    cfg: Config, classes: scoring.Classification, grid: Grid, network: RoadNetwork
+) -> dict[str, Any]:
+    return {
+        "riskmap_version": _version(),
+        "config_source": cfg.source or "default (riskmap/default_config.toml)",
+        "analysis_crs": grid.crs.to_string(),
+        "cell_size_m": grid.cell_size,
+        "hazard_models": cfg.hazards.model_dump(),
+        "population": cfg.population.model_dump(),
+        "risk": cfg.risk.model_dump(),
+        "risk_formula": (
+            f"risk = {cfg.risk.aggregation} combination of hazard "
+            f"({cfg.risk.hazard_combination} of h_*), exposure "
+            f"({cfg.risk.exposure_method}-scaled population) and vulnerability"
+        ),
+        "cell_class_bins": [float(b) for b in classes.bins],
+        "network": cfg.network.model_dump() | {"summary": repr(network)},
+        "standards": cfg.standards.model_dump(),
+    }
+
+
+def _version() -> str:
+    from riskmap import __version__
+
+    return __version__
+
+
+def _write_maps_and_report(result: RunResult, cfg: Config) -> list[Path]:
+    """Write the Folium maps, static county maps and ``report.html``."""
+    from riskmap import maps, report, static_maps
+
+    std = cfg.standards
+    style: dict[str, Any] = {
+        "tiles": cfg.maps.tiles,
+        "attribution": cfg.maps.attribution,
+        "shelter_reach_min": std.shelter_reach_min,
+        "relief_h": std.relief_initial_h,
+        "air_min": std.helicopter_target_min,
+    }
+    map_dir = result.out_dir / "maps"
+    files: list[Path] = []
+    city = maps.city_map(
+        result.counties, result.grid, result.facilities, title=cfg.run.title, **style
+    )
+    files.append(maps.save_map(city, map_dir / "index.html"))
+    for adcode in tqdm(
+        list(result.counties["adcode"]),
+        desc="county maps",
+        leave=False,
+        disable=not cfg.maps.progress,
+    ):
+        m = maps.county_map(
+            adcode, result.counties, result.grid, result.facilities, **style
+        )
+        files.append(maps.save_map(m, map_dir / f"{adcode}.html"))
+        files.extend(
+            static_maps.static_county_map(
+                adcode,
+                result.counties,
+                result.grid,
+                result.facilities,
+                map_dir / f"{adcode}.png",
+                places=result.places,
+                dpi=cfg.maps.dpi,
+                pdf=cfg.maps.pdf,
+            )
+        )
+    files.append(
+        report.write_report(
+            result.out_dir,
+            result.counties,
+            result.indicators,
+            result.method,
+            title=f"{cfg.run.title} 灾害风险与应急保障评估报告 "
+            "disaster-risk and emergency-coverage report",
+        )
+    )
+    return files
