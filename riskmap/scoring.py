@@ -125,6 +125,7 @@ __all__ = [
     "aggregate_to_units",
     "ahp_weights",
     "classify",
+    "combine_hazards",
     "direct_weights",
     "inform_risk",
     "normalize",
@@ -496,6 +497,70 @@ def _inform(
     return np.clip(np.cbrt(he * vulnerability * (1.0 - capacity)), 0.0, 1.0)
 
 
+def combine_hazards(
+    hazards: pd.DataFrame,
+    hazard_weights: Mapping[str, float] | None = None,
+    combination: Literal["weighted_arithmetic", "max"] = "weighted_arithmetic",
+) -> pd.Series:
+    """One hazard index per row from several hazards in [0, 1].
+
+    Parameters
+    ----------
+    hazards : DataFrame
+        One column per hazard (e.g. ``h_flood``), values in [0, 1].
+    hazard_weights : mapping of str to float, optional
+        One weight per column, scaled to sum to 1; equal when None.
+    combination : {"weighted_arithmetic", "max"}
+        ``weighted_arithmetic``: ``sum(w_k * h_k)``; ``max``: the highest
+        hazard among those with a positive weight (multi-hazard "worst
+        case"). Both never decrease when one hazard rises.
+
+    Returns
+    -------
+    Series of float
+        ``hazard`` in [0, 1]; NaN where a weighted hazard is NaN.
+        ``attrs["hazard_weights"]`` holds the weights used.
+
+    Raises
+    ------
+    ConfigError
+        For bad weights or an unknown combination.
+    FieldError
+        If a hazard lies outside [0, 1].
+
+    Examples
+    --------
+    >>> hz = pd.DataFrame({"h_flood": [0.8, 0.2], "h_fire": [0.2, 0.4]})
+    >>> combine_hazards(hz, {"h_flood": 3, "h_fire": 1}).round(2).tolist()
+    [0.65, 0.25]
+    >>> combine_hazards(hz, combination="max").tolist()
+    [0.8, 0.4]
+    """
+    check_unique_index(hazards.index, "hazards")
+    if hazards.shape[1] == 0:
+        raise ConfigError("hazards has no columns. Fix: pass at least one h_* column")
+    check_unit_interval(hazards, "hazard")
+    names = list(hazards.columns)
+    w = normalise_weights(
+        hazard_weights if hazard_weights is not None else dict.fromkeys(names, 1.0),
+        names,
+        "hazard_weights",
+    )
+    if combination == "weighted_arithmetic":
+        combined = aggregate(hazards, w, "arithmetic")
+    elif combination == "max":
+        positive = [n for n in names if w[n] > 0]
+        combined = hazards[positive].max(axis=1, skipna=False).astype(float)
+    else:
+        raise ConfigError(
+            f"hazard_combination {combination!r} is unknown. Fix: use "
+            "'weighted_arithmetic' or 'max'"
+        )
+    combined = combined.rename("hazard")
+    combined.attrs["hazard_weights"] = w
+    return combined
+
+
 def risk_index(
     hazards: pd.DataFrame,
     exposure: pd.Series,
@@ -508,9 +573,10 @@ def risk_index(
 ) -> pd.Series:
     """Risk from hazard, exposure and vulnerability, per row (cell or unit).
 
-    First the hazard columns are combined into one hazard ``H``: by default
-    their weighted mean ``sum(w_k * h_k)``, or with
-    ``hazard_combination="max"`` the highest hazard. Then ``H``, exposure
+    First the hazard columns are combined into one hazard ``H`` by
+    :func:`combine_hazards`: by default their weighted mean
+    ``sum(w_k * h_k)``, or with ``hazard_combination="max"`` the highest
+    hazard. Then ``H``, exposure
     ``E``, vulnerability ``V`` (optional) and lack of coping capacity
     ``LCC = 1 - capacity`` (optional) are combined by ``method``:
 
@@ -566,28 +632,8 @@ def risk_index(
     >>> risk_index(hz, e).round(3).tolist()
     [0.707, 0.4]
     """
-    check_unique_index(hazards.index, "hazards")
-    if hazards.shape[1] == 0:
-        raise ConfigError("hazards has no columns. Fix: pass at least one h_* column")
-    check_unit_interval(hazards, "hazard")
-    names = list(hazards.columns)
-    w = normalise_weights(
-        hazard_weights if hazard_weights is not None else dict.fromkeys(names, 1.0),
-        names,
-        "hazard_weights",
-    )
-
-    # Combine the hazards into one.
-    if hazard_combination == "weighted_arithmetic":
-        combined = aggregate(hazards, w, "arithmetic")
-    elif hazard_combination == "max":
-        positive = [n for n in names if w[n] > 0]
-        combined = hazards[positive].max(axis=1, skipna=False)
-    else:
-        raise ConfigError(
-            f"hazard_combination {hazard_combination!r} is unknown. Fix: use "
-            "'weighted_arithmetic' or 'max'"
-        )
+    combined = combine_hazards(hazards, hazard_weights, hazard_combination)
+    w = combined.attrs["hazard_weights"]
 
     # Collect the other factors on the hazards' index.
     factors = {

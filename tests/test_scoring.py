@@ -831,3 +831,18 @@ def test_natural_breaks_large_input_is_fast_and_deterministic() -> None:
     assert first.bins == again.bins
     counts = first.classes.value_counts().sort_index().tolist()
     assert counts == [20_000, 20_000, 20_000]
+
+
+def test_combine_hazards_matches_risk_index_hazard() -> None:
+    h = scoring.combine_hazards(HZ, {"h_flood": 3, "h_fire": 1})
+    assert h.name == "hazard"
+    assert h.tolist() == pytest.approx([0.65, 0.2])
+    assert h.attrs["hazard_weights"] == {"h_flood": 0.75, "h_fire": 0.25}
+    ones = pd.Series(1.0, index=HZ.index)
+    via_risk = scoring.risk_index(
+        HZ, ones, hazard_weights={"h_flood": 3, "h_fire": 1}, method="product"
+    )
+    assert via_risk.tolist() == pytest.approx(h.tolist())
+    # a hazard with weight 0 is ignored by "max"
+    top = scoring.combine_hazards(HZ, {"h_flood": 0, "h_fire": 1}, "max")
+    assert top.tolist() == [0.2, 0.2]
