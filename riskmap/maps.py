@@ -936,7 +936,11 @@ def _base_map(
 
 
 def _finish(m: folium.Map, facility_kinds: Iterable[str]) -> folium.Map:
-    _HtmlBox(_legend_html(facility_kinds), "rm-legend").add_to(m)
+    present = set(facility_kinds)
+    order = [k for k in FACILITY_STYLES if k in present] + sorted(
+        present - set(FACILITY_STYLES)
+    )
+    _HtmlBox(_legend_html(order), "rm-legend").add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     return m
 
