@@ -255,9 +255,10 @@ def _draw_cells(ax: Axes, cells: gpd.GeoDataFrame) -> None:
 
 def _draw_counties(ax: Axes, counties: gpd.GeoDataFrame, adcode: str) -> None:
     own = counties["adcode"] == adcode
-    counties[~own].plot(
-        ax=ax, facecolor="#f2f2f2", edgecolor="#9a9a9a", linewidth=0.6, zorder=1
-    )
+    if (~own).any():
+        counties[~own].plot(
+            ax=ax, facecolor="#f2f2f2", edgecolor="#9a9a9a", linewidth=0.6, zorder=1
+        )
     counties[own].boundary.plot(ax=ax, color="black", linewidth=1.8, zorder=6)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()

@@ -231,3 +231,12 @@ def test_real_county_shapes_stay_small(baise_shared: Path, tmp_path: Path) -> No
     _, grid, facilities = _example_layers()
     page = save_map(city_map(counties, grid, facilities), tmp_path / "index.html")
     assert page.stat().st_size < 10_000_000
+
+
+def test_county_map_without_neighbours_or_facilities(tmp_path: Path) -> None:
+    counties, grid, facilities = _example_layers()
+    alone = counties[counties["adcode"] == "451003"]
+    cells = grid[grid["adcode"] == "451003"]
+    m = county_map("451003", alone, cells, facilities.iloc[0:0])
+    page = save_map(m, tmp_path / "alone.html").read_text(encoding="utf-8")
+    assert external_references(page) == []

@@ -132,3 +132,12 @@ def test_warns_clearly_without_a_cjk_font(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
     with pytest.warns(UserWarning, match="fonts-noto-cjk"):
         assert cjk_font.__wrapped__() is None
+
+
+def test_a_county_without_neighbours_or_facilities(tmp_path: Path) -> None:
+    counties, grid, facilities = _example_layers()
+    alone = counties[counties["adcode"] == "451003"]
+    out = static_county_map(
+        "451003", alone, grid, facilities.iloc[0:0], tmp_path / "alone.png"
+    )
+    assert out[0].exists()
