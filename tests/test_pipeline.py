@@ -1,0 +1,169 @@
+"""End-to-end tests of ``riskmap run`` on the committed Baise dataset."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from pyproj import Geod
+
+from riskmap.config import load_config
+from riskmap.errors import ConfigError, LayerError
+from riskmap.pipeline import load_inputs
+from riskmap.results import COUNTY_COLUMNS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Run the main job once through the command line, as a planner would."""
+    out = tmp_path_factory.mktemp("baise")
+    proc = subprocess.run(
+        [sys.executable, "-m", "riskmap", "run", "--quiet", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "pop_share_relief_10h" in proc.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def counties(run_dir: Path) -> gpd.GeoDataFrame:
+    return gpd.read_file(run_dir / "results.gpkg", layer="counties")
+
+
+@pytest.fixture(scope="module")
+def grid(run_dir: Path) -> gpd.GeoDataFrame:
+    return gpd.read_file(run_dir / "results.gpkg", layer="grid")
+
+
+def test_every_output_is_written(run_dir: Path) -> None:
+    assert {"counties", "grid", "facilities"} <= {
+        name for name, _ in pyogrio.list_layers(run_dir / "results.gpkg")
+    }
+    for name in ("summary.csv", "report.html", "method.json", "maps/index.html"):
+        assert (run_dir / name).stat().st_size > 0, name
+    summary = pd.read_csv(run_dir / "summary.csv", dtype={"adcode": str})
+    for code in summary["adcode"]:
+        assert (run_dir / "maps" / f"{code}.html").is_file()
+        assert (run_dir / "maps" / f"{code}.png").is_file()
+    assert not list(run_dir.rglob(".tmp-*")), "temporary files left behind"
+
+
+def test_county_table(counties: gpd.GeoDataFrame, run_dir: Path) -> None:
+    summary = pd.read_csv(run_dir / "summary.csv", dtype={"adcode": str})
+    assert len(counties) == len(summary) == 12
+    assert list(summary.columns[: len(COUNTY_COLUMNS)]) == COUNTY_COLUMNS
+    assert summary["adcode"].str.fullmatch(r"4510\d\d").all()
+    assert summary["population"].sum() == 3_571_505
+    assert summary["area_km2"].sum() == pytest.approx(36_200, rel=0.01)
+    for col in ("h_flood", "h_geological", "h_fire", "h_earthquake", "risk_score"):
+        assert summary[col].between(0, 1).all(), col
+    assert set(summary["risk_class"]) <= {1, 2, 3, 4, 5}
+    assert summary["risk_class"].nunique() >= 3
+    # the storm centre Lingyun and the epicentre region Leye are steeper,
+    # more seismic places than the Youjiang valley counties
+    by = summary.set_index("adcode")
+    assert by.loc["451028", "h_earthquake"] > by.loc["451082", "h_earthquake"]
+    assert by.loc["451027", "h_geological"] > by.loc["451082", "h_geological"]
+
+
+def test_flood_index_is_higher_on_the_youjiang_valley_floor(
+    grid: gpd.GeoDataFrame,
+) -> None:
+    # Baise city, on the Youjiang, against the karst ridges of the same county
+    city = gpd.GeoSeries.from_xy([106.62], [23.90], crs=4326).to_crs(grid.crs)
+    cell = grid[grid.contains(city.iloc[0])].iloc[0]
+    youjiang = grid[grid["adcode"] == "451002"]
+    ridges = youjiang[youjiang["elevation_m"] > 700]
+    assert len(ridges) > 50
+    assert cell["h_flood"] > 0.3
+    assert cell["h_flood"] > ridges["h_flood"].quantile(0.95)
+    low = grid[grid["elevation_m"] < 300]["h_flood"].mean()
+    high = grid[grid["elevation_m"] > 800]["h_flood"].mean()
+    assert low > 2 * high
+
+
+def test_population_is_spread_onto_cells(grid: gpd.GeoDataFrame) -> None:
+    per_county = grid.groupby("adcode")["population"].sum()
+    census = pd.read_csv(
+        Path(__file__).parents[1] / "data/boundaries/population_2020.csv",
+        dtype={"adcode": str},
+    ).set_index("adcode")["population_2020"]
+    pd.testing.assert_series_equal(
+        per_county.sort_index(),
+        census.sort_index().astype(float),
+        check_names=False,
+        rtol=1e-9,
+    )
+    # the city centre is denser than an average cell
+    assert grid["population"].max() > 20 * grid["population"].mean()
+
+
+def test_helicopter_time_is_dispatch_plus_geodesic_flight(
+    grid: gpd.GeoDataFrame, run_dir: Path
+) -> None:
+    cfg = load_config()
+    bases = gpd.read_file(run_dir / "results.gpkg", layer="facilities")
+    bases = bases[bases["kind"] == "heli_base"]
+    sample = grid.sample(25, random_state=1)
+    pts = sample.geometry.centroid.to_crs(4326)
+    geod = Geod(ellps="WGS84")
+    for (_, row), pt in zip(sample.iterrows(), pts, strict=True):
+        _, _, dist = geod.inv(
+            np.full(len(bases), pt.x),
+            np.full(len(bases), pt.y),
+            bases.geometry.x,
+            bases.geometry.y,
+        )
+        expected = cfg.standards.helicopter_dispatch_min + 60 * dist.min() / 1000 / (
+            cfg.standards.helicopter_cruise_kmh
+        )
+        assert row["t_air_min"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_road_times_are_not_faster_than_the_fastest_road(
+    grid: gpd.GeoDataFrame, run_dir: Path
+) -> None:
+    fac = gpd.read_file(run_dir / "results.gpkg", layer="facilities").to_crs(grid.crs)
+    shelters = fac[fac["kind"] == "shelter"]
+    centres = grid.geometry.centroid
+    nearest_m = centres.apply(lambda p: shelters.distance(p).min())
+    fastest = max(load_config().network.speeds_kmh.values())
+    lower_bound = nearest_m / 1000 / fastest * 60
+    finite = np.isfinite(grid["t_shelter_min"])
+    assert finite.mean() > 0.99
+    assert (grid.loc[finite, "t_shelter_min"] >= lower_bound[finite] - 1e-6).all()
+
+
+def test_method_is_recorded(run_dir: Path) -> None:
+    meta = pyogrio.read_info(run_dir / "results.gpkg", layer="counties")
+    method = json.loads(meta["layer_metadata"]["riskmap_method"])
+    assert method["risk"]["hazard_weights"]["flood"] == pytest.approx(0.3)
+    assert len(method["cell_class_bins"]) == 5
+    assert "risk_formula" in method
+
+
+def test_a_typo_in_the_configuration_is_an_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[run]\ncel_size_m = 500\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"run\.cel_size_m: Extra inputs"):
+        load_config(cfg)
+
+
+def test_a_missing_layer_names_the_file(tmp_path: Path) -> None:
+    cfg = load_config()
+    assert cfg.layers is not None
+    cfg.layers.dem.path = str(tmp_path / "nowhere.tif")
+    with pytest.raises(LayerError, match=r"nowhere\.tif.*does not exist.*Fix"):
+        load_inputs(cfg)
