@@ -464,6 +464,7 @@ def p_median(
     p: int,
     k: int = 10,
     capacity: FloatArray | None = None,
+    single_source: bool = False,
     unreachable_min: float | None = None,
     max_rounds: int = 8,
     time_limit_s: float | None = None,
@@ -478,6 +479,8 @@ def p_median(
     optimum is the full optimum. Demands that do use one get twice the
     sites and the model is solved again. A demand whose list is exhausted
     keeps the placeholder at ``unreachable_min`` (the search cutoff).
+    With ``single_source`` every demand goes whole to one site (spopt's
+    capacitated p-median); otherwise capacity may split it.
     """
     started = time.perf_counter()
     free = ~fixed
@@ -513,6 +516,8 @@ def p_median(
         mip, n_z = _p_median_mip(
             pr[use], pc[use], pt[use], rows, bound, w, fixed, p, capacity
         )
+        if single_source:
+            mip.integer[:] = True
         x, obj, status, gap, build_s, solve_s = _run(
             mip, time_limit_s, mip_gap, started
         )

@@ -874,6 +874,7 @@ def solve_p_median(
     *,
     k: int = 10,
     capacitated: bool = False,
+    single_source: bool = False,
     threshold_min: float | None = None,
     time_limit_s: float | None = None,
     mip_gap: float = 0.0,
@@ -897,7 +898,11 @@ def solve_p_median(
     k : int, default 10
         Sites per demand unit in the first round.
     capacitated : bool, default False
-        Respect the sites' ``capacity`` (units may be split).
+        Respect the sites' ``capacity``.
+    single_source : bool, default False
+        With capacities, send each demand unit whole to one site (as
+        spopt's capacitated p-median does) instead of splitting it; a
+        harder model.
     threshold_min : float, optional
         Report coverage before and after within this time.
     time_limit_s, mip_gap
@@ -926,6 +931,7 @@ def solve_p_median(
         p=int(p),
         k=k,
         capacity=_capacity(problem, capacitated),
+        single_source=single_source,
         unreachable_min=problem.cutoff_min,
         time_limit_s=time_limit_s,
         mip_gap=mip_gap,
