@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -10,8 +10,10 @@ from riskmap._scoring_ahp import AHPResult, MatrixEntry, ahp
 from riskmap._scoring_checks import normalise_weights
 from riskmap.errors import ConfigError
 
+NormMethod = Literal["minmax", "rank", "zscore", "breakpoints"]
+ClassMethod = Literal["natural_breaks", "quantile", "equal_interval", "thresholds"]
 Role = Literal["hazard", "exposure", "vulnerability", "capacity"]
-ROLES: tuple[str, ...] = ("hazard", "exposure", "vulnerability", "capacity")
+ROLES: tuple[str, ...] = get_args(Role)
 _PARAMS = {
     "minmax": ("lower", "upper"),
     "rank": (),
@@ -27,7 +29,7 @@ class _Strict(BaseModel):
 class IndicatorSpec(_Strict):
     """How one indicator column is normalised, and its role."""
 
-    method: Literal["minmax", "rank", "zscore", "breakpoints"] = "minmax"
+    method: NormMethod = "minmax"
     invert: bool = False
     role: Role | None = None
     lower: float | None = None
@@ -74,9 +76,7 @@ class AHPSpec(_Strict):
 class ClassSpec(_Strict):
     """How scores are cut into levels."""
 
-    method: Literal["natural_breaks", "quantile", "equal_interval", "thresholds"] = (
-        "natural_breaks"
-    )
+    method: ClassMethod = "natural_breaks"
     k: int = Field(5, ge=2, le=9)
     thresholds: list[float] | None = None
 

@@ -93,7 +93,7 @@ import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import mapclassify
 import numpy as np
@@ -111,7 +111,7 @@ from riskmap._scoring_checks import (
     weight_vector,
 )
 from riskmap._scoring_jenks import fisher_jenks_bins
-from riskmap._scoring_method import ScoringMethod
+from riskmap._scoring_method import ROLES, ClassMethod, NormMethod, ScoringMethod
 from riskmap._scoring_sensitivity import monte_carlo, sobol_indices
 from riskmap.errors import ConfigError, FieldError
 
@@ -137,25 +137,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-NormMethod = Literal["minmax", "rank", "zscore", "breakpoints"]
-ClassMethod = Literal["natural_breaks", "quantile", "equal_interval", "thresholds"]
 UnitRule = Literal[
     "mean", "area_weighted_mean", "pop_weighted_mean", "area_share_above", "max_class"
 ]
-NORM_METHODS: tuple[str, ...] = ("minmax", "rank", "zscore", "breakpoints")
-CLASS_METHODS: tuple[str, ...] = (
-    "natural_breaks",
-    "quantile",
-    "equal_interval",
-    "thresholds",
-)
-UNIT_RULES: tuple[str, ...] = (
-    "mean",
-    "area_weighted_mean",
-    "pop_weighted_mean",
-    "area_share_above",
-    "max_class",
-)
+NORM_METHODS: tuple[str, ...] = get_args(NormMethod)
+CLASS_METHODS: tuple[str, ...] = get_args(ClassMethod)
+UNIT_RULES: tuple[str, ...] = get_args(UnitRule)
 
 # Score given to every row when a relative normalisation meets a constant
 # indicator: it tells the rows nothing apart, so all sit at the midpoint.
@@ -568,7 +555,7 @@ def risk_index(
     *,
     hazard_weights: Mapping[str, float] | None = None,
     method: Literal["geometric", "product", "arithmetic", "inform"] = "geometric",
-    hazard_combination: Literal["weighted_arithmetic", "max"] = ("weighted_arithmetic"),
+    hazard_combination: Literal["weighted_arithmetic", "max"] = "weighted_arithmetic",
     capacity: pd.Series | None = None,
 ) -> pd.Series:
     """Risk from hazard, exposure and vulnerability, per row (cell or unit).
@@ -1061,7 +1048,8 @@ class ScoreResult:
     method : dict
         The method as configured (:meth:`ScoringMethod.to_dict`) plus what
         was derived: ``weights_used``, ``ahp`` (lambda_max, CI, CR, or
-        None), ``class_bins`` and ``classes_formed``. Fit for JSON.
+        None), ``class_bins`` (finite upper bounds of the levels) and
+        ``classes_formed``. Fit for JSON.
     """
 
     table: pd.DataFrame
@@ -1131,7 +1119,8 @@ def score(table: pd.DataFrame, method: ScoringMethod) -> ScoreResult:
             "cr": ahp_result.cr,
         }
     )
-    record["class_bins"] = list(levels.bins)
+    # JSON has no infinity: the open top level of fixed thresholds has no bound.
+    record["class_bins"] = [b for b in levels.bins if np.isfinite(b)]
     record["classes_formed"] = levels.k
     return ScoreResult(out, normalized, levels, record)
 
@@ -1180,7 +1169,7 @@ def _combine_array(x: np.ndarray, w: np.ndarray, method: ScoringMethod) -> np.nd
         return _weighted(x, w / w.sum(), method.aggregation, method.epsilon)
     roles = np.array([spec.role for spec in method.indicators.values()])
     dims = []
-    for role in ("hazard", "exposure", "vulnerability", "capacity"):
+    for role in ROLES:
         cols = roles == role
         dims.append(_weighted(x[:, cols], w[cols] / w[cols].sum(), "arithmetic", 0))
     return _inform(*dims)

@@ -591,7 +591,8 @@ def test_score_inform_hand_computed() -> None:
     assert r.table["risk_class"].tolist() == [2, 3]
     assert r.table.index.tolist() == ["451002", "451022"]
     assert r.method["aggregation"] == "inform"
-    assert r.method["class_bins"] == [0.3, 0.52, math.inf]
+    assert r.method["class_bins"] == [0.3, 0.52]  # the top level is open
+    assert r.classification.bins == (0.3, 0.52, math.inf)
     assert r.method["ahp"] is None
 
 
