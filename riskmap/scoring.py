@@ -266,9 +266,13 @@ def _minmax(
     lo = float(np.min(x)) if lower is None else float(lower)
     hi = float(np.max(x)) if upper is None else float(upper)
     if hi < lo:
+        where = (
+            "" if lower is not None and upper is not None else " (one from the data)"
+        )
         raise ConfigError(
-            f"minmax bounds are reversed: lower={lo:g} > upper={hi:g}. Fix: "
-            "swap them, or use invert=true to reverse the direction"
+            f"minmax bounds are reversed: lower={lo:g} > upper={hi:g}{where}. "
+            "Fix: give both bounds in increasing order, and use invert=true to "
+            "reverse the direction"
         )
     if hi == lo:
         logger.info("minmax: constant indicator, every row scores 0.5")
@@ -880,7 +884,7 @@ def aggregate_to_units(
           whose value is at or above ``class_threshold``, e.g. 4 for the
           share in levels 4 and 5.
         * ``max_class``: the highest value present ("highest class present
-          wins").
+          wins"); weights are not used.
     class_threshold : float, optional
         Needed by ``area_share_above``.
 
@@ -1240,7 +1244,7 @@ def sensitivity(
         standard deviation ``weight_spread * sqrt(w * (1 - w))``. For the
         Sobol indices each weight varies uniformly in
         ``w * (1 ± weight_spread)`` before rescaling to sum 1.
-    normalisations : sequence of str, optional
+    normalisations : sequence of {"minmax", "rank", "zscore"}, optional
         Normalisations to draw from; each replaces the configured one of
         every indicator not normalised by ``breakpoints`` (which are
         absolute and kept). None keeps the configured normalisations.
@@ -1283,10 +1287,12 @@ def sensitivity(
             f"{sobol_samples}. Fix: use e.g. 256 or 512"
         )
     choices = list(normalisations) if normalisations else [None]
-    unknown = [c for c in choices if c is not None and c not in NORM_METHODS]
+    relative = ("minmax", "rank", "zscore")
+    unknown = [c for c in choices if c is not None and c not in relative]
     if unknown:
         raise ConfigError(
-            f"normalisations {unknown} are unknown. Fix: use {list(NORM_METHODS)}"
+            f"normalisations {unknown} are unknown or need parameters. Fix: "
+            f"draw from {list(relative)}"
         )
     weights, _ = method.resolved_weights()
     names = list(method.indicators)

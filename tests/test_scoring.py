@@ -98,7 +98,8 @@ def test_normalize_all_nan_and_empty() -> None:
     [
         ("log", {}, "normalisation method 'log' is unknown"),
         ("minmax", {"breaks": [1, 2]}, r"takes no parameter\(s\) \['breaks'\]"),
-        ("minmax", {"lower": 5, "upper": 1}, "bounds are reversed"),
+        ("minmax", {"lower": 5, "upper": 1}, r"lower=5 > upper=1\. Fix"),
+        ("minmax", {"upper": 0}, r"lower=1 > upper=0 \(one from the data\)"),
         ("breakpoints", {}, "needs 'breaks'"),
         ("breakpoints", {"breaks": [0, 5, 5]}, "strictly increasing"),
         ("breakpoints", {"breaks": [0, 5], "scores": [0, 2]}, "'scores' must"),
@@ -742,6 +743,7 @@ def test_sobol_finds_the_weight_that_matters() -> None:
         ({"n": 0}, "n must be at least 1"),
         ({"weight_spread": 1.0}, "weight_spread must lie in"),
         ({"normalisations": ["log"]}, r"normalisations \['log'\] are unknown"),
+        ({"normalisations": ["breakpoints"]}, "need parameters"),
         ({"sobol_samples": 100}, "power of two"),
     ],
 )
