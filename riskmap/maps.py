@@ -96,17 +96,21 @@ class FacilityStyle:
     name_en: str
     colour: str
     shape: str  # "circle", "square", "diamond" or "triangle"
+    size: int = 14  # web-map symbol size, pixels
+    z: int = 0  # stacking: higher kinds are drawn over lower ones
 
 
 #: Styles of the facility kinds named in the data contract.
 FACILITY_STYLES: dict[str, FacilityStyle] = {
-    "shelter": FacilityStyle("应急避难场所", "Shelter", "#1b9e77", "circle"),
-    "depot": FacilityStyle("物资储备点", "Supply depot", "#d95f02", "square"),
+    # A shelter and a depot often share a site: the larger shelter disc
+    # stays visible as a ring around the depot square drawn over it.
+    "shelter": FacilityStyle("应急避难场所", "Shelter", "#1b9e77", "circle", 20, 0),
+    "depot": FacilityStyle("物资储备点", "Supply depot", "#d95f02", "square", 11, 100),
     "reserve_centre": FacilityStyle(
-        "市级物资储备中心", "Reserve centre", "#7570b3", "diamond"
+        "市级物资储备中心", "Reserve centre", "#7570b3", "diamond", 16, 200
     ),
     "heli_base": FacilityStyle(
-        "直升机起降点", "Helicopter base", "#2c7fb8", "triangle"
+        "直升机起降点", "Helicopter base", "#2c7fb8", "triangle", 16, 300
     ),
 }
 _OTHER_FACILITY = FacilityStyle("其他设施", "Other facility", "#666666", "circle")
@@ -462,6 +466,7 @@ def _image_layer(
     folium.raster_layers.ImageOverlay(
         image=_png_uri(colour(_warp(canvas, values))),
         bounds=canvas.bounds,
+        pane=_GRID_PANE,
         name=html.escape(name),
         show=show,
         pixelated=True,
@@ -595,6 +600,8 @@ class _PolygonLayer(MacroElement):
     _template = Template(
         """{% macro script(this, kwargs) %}
 L.geoJSON({{ this.data }}, {
+  pane: {{ this.pane }},
+  interactive: {{ this.interactive }},
   style: function (f) { return f.properties.style; },
   onEachFeature: function (f, layer) {
     if (f.properties.rows) {
@@ -606,10 +613,18 @@ L.geoJSON({{ this.data }}, {
 {% endmacro %}"""
     )
 
-    def __init__(self, collection: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        collection: dict[str, Any],
+        *,
+        pane: str = "overlayPane",
+        interactive: bool = True,
+    ) -> None:
         super().__init__()
         self._name = "PolygonLayer"
         self.data = _js_json(collection)
+        self.pane = json.dumps(pane)
+        self.interactive = json.dumps(interactive)
 
 
 class _PointLayer(MacroElement):
@@ -618,10 +633,12 @@ class _PointLayer(MacroElement):
     _template = Template(
         """{% macro script(this, kwargs) %}
 (function () {
+  var size = {{ this.size }};
   var icon = L.divIcon({html: {{ this.svg }}, className: "rm-icon",
-                        iconSize: [16, 16], iconAnchor: [8, 8]});
+                        iconSize: [size, size], iconAnchor: [size / 2, size / 2]});
   {{ this.points }}.forEach(function (p) {
-    L.marker([p.lat, p.lon], {icon: icon, title: p.tip})
+    L.marker([p.lat, p.lon], {icon: icon, title: p.tip,
+                              zIndexOffset: {{ this.z }}})
       .bindPopup(riskmap.table(p.title, p.rows))
       .addTo({{ this._parent.get_name() }});
   });
@@ -629,11 +646,13 @@ class _PointLayer(MacroElement):
 {% endmacro %}"""
     )
 
-    def __init__(self, points: list[dict[str, Any]], svg: str) -> None:
+    def __init__(self, points: list[dict[str, Any]], style: FacilityStyle) -> None:
         super().__init__()
         self._name = "PointLayer"
         self.points = _js_json(points)
-        self.svg = json.dumps(svg)
+        self.svg = json.dumps(_shape_svg(style, style.size))
+        self.size = int(style.size)
+        self.z = int(style.z)
 
 
 class _Labels(MacroElement):
@@ -717,6 +736,10 @@ def _risk_style(record: Mapping[str, Any]) -> dict[str, Any]:
     return {"color": "#444", "weight": 1.2, "fillColor": fill, "fillOpacity": 0.75}
 
 
+#: Map panes: grid images above the county fills, outlines above the images.
+_GRID_PANE, _LINE_PANE = "riskmapGrid", "riskmapLines"
+
+
 def _add_county_layers(
     m: folium.Map,
     counties: gpd.GeoDataFrame,
@@ -724,35 +747,38 @@ def _add_county_layers(
     *,
     focus: str | None,
 ) -> None:
-    """Risk-class polygons (or the focus county and its neighbours) and names."""
+    """County fills and outlines (or the focus county and its neighbours)."""
     if focus is None:
         fill = folium.FeatureGroup(name="区县风险等级 County risk class", show=True)
-        _PolygonLayer(
-            _feature_collection(geoms, _county_properties(counties, _risk_style))
-        ).add_to(fill)
+        props = _county_properties(counties, _risk_style)
+        _PolygonLayer(_feature_collection(geoms, props)).add_to(fill)
         fill.add_to(m)
+        lines = folium.FeatureGroup(name="区县边界 County boundaries", show=True)
+        props = _county_properties(counties, partial(_fixed_style, _BORDER))
+        _PolygonLayer(
+            _feature_collection(geoms, props), pane=_LINE_PANE, interactive=False
+        ).add_to(lines)
+        lines.add_to(m)
     else:
         is_focus = (counties["adcode"].astype(str) == focus).to_numpy()
-        outline = partial(_fixed_style, {"color": "#222", "weight": 2.5, "fill": False})
-        grey = partial(
-            _fixed_style,
-            {"color": "#888", "weight": 1, "fillColor": "#ddd", "fillOpacity": 0.4},
-        )
+        grey = partial(_fixed_style, _NEIGHBOUR)
         others = folium.FeatureGroup(name="周边区县 Neighbouring counties", show=True)
-        _PolygonLayer(
-            _feature_collection(
-                geoms[~is_focus], _county_properties(counties[~is_focus], grey)
-            )
-        ).add_to(others)
+        props = _county_properties(counties[~is_focus], grey)
+        _PolygonLayer(_feature_collection(geoms[~is_focus], props)).add_to(others)
         others.add_to(m)
         own = folium.FeatureGroup(name="区县边界 County boundary", show=True)
+        props = _county_properties(counties[is_focus], partial(_fixed_style, _FOCUS))
         _PolygonLayer(
-            _feature_collection(
-                geoms[is_focus], _county_properties(counties[is_focus], outline)
-            )
+            _feature_collection(geoms[is_focus], props), pane=_LINE_PANE
         ).add_to(own)
         own.add_to(m)
     _add_county_names(m, counties, geoms)
+
+
+_BORDER = {"color": "#444", "weight": 1.2, "fill": False}
+_NEIGHBOUR = {"color": "#888", "weight": 1, "fillColor": "#ddd", "fillOpacity": 0.4}
+# A transparent fill keeps the whole county clickable for its popup.
+_FOCUS = {"color": "#222", "weight": 2.5, "fillColor": "#000", "fillOpacity": 0.0}
 
 
 def _add_county_names(
@@ -822,9 +848,7 @@ def _add_facility_layers(
         group = folium.FeatureGroup(
             name=html.escape(f"{label} ({len(subset)})"), show=True
         )
-        _PointLayer(_facility_points(subset, county_names), _shape_svg(style)).add_to(
-            group
-        )
+        _PointLayer(_facility_points(subset, county_names), style).add_to(group)
         group.add_to(m)
 
 
@@ -923,6 +947,8 @@ def _base_map(
             tiles=tiles, attr=attribution, name="底图 Basemap", overlay=False
         ).add_to(m)
     _Helpers().add_to(m)
+    folium.map.CustomPane(_GRID_PANE, z_index=450, pointer_events=False).add_to(m)
+    folium.map.CustomPane(_LINE_PANE, z_index=460, pointer_events=True).add_to(m)
     _HtmlBox(html.escape(title), "rm-title").add_to(m)
     folium.plugins.Fullscreen(
         position="topleft", title="全屏 Full screen", title_cancel="退出全屏 Exit"
