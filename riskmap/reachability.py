@@ -2,9 +2,14 @@
 
 Road travel times come from one multi-source Dijkstra pass
 (:func:`scipy.sparse.csgraph.dijkstra` with ``min_only=True``) over the
-network of :class:`riskmap.network.RoadNetwork`, extended by a virtual node
-per point: each origin and facility joins the network at its snapped place
-on an edge through an access leg (see :meth:`RoadNetwork.snap`).
+CSR matrix of :class:`riskmap.network.RoadNetwork`. Every point joins the
+network at its snapped place on an edge through an access leg (see
+:meth:`RoadNetwork.snap`): each facility becomes one extra source row
+with arcs to the two ends of its edge, and each origin takes the better of
+its two edge ends (time at the end plus the run along the edge plus the
+access leg). An origin and a facility on the same edge also get the
+direct run between them, so results are exact for points anywhere on an
+edge.
 
 Direction matters on one-way roads. ``direction="to_facility"`` times the
 trip origin to facility (evacuation to a shelter); the search then runs
