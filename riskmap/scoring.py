@@ -88,18 +88,17 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 import logging
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-import mapclassify
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from riskmap import _scoring_classes as _classes
+from riskmap import _scoring_norm as _norm
+from riskmap import _scoring_validation as _validation
 from riskmap._scoring_ahp import AHPResult
 from riskmap._scoring_ahp import ahp as _ahp
 from riskmap._scoring_checks import (
@@ -110,7 +109,6 @@ from riskmap._scoring_checks import (
     normalise_weights,
     weight_vector,
 )
-from riskmap._scoring_jenks import fisher_jenks_bins
 from riskmap._scoring_method import ROLES, ClassMethod, NormMethod, ScoringMethod
 from riskmap._scoring_sensitivity import monte_carlo, sobol_indices
 from riskmap.errors import ConfigError, FieldError
@@ -143,11 +141,6 @@ UnitRule = Literal[
 NORM_METHODS: tuple[str, ...] = get_args(NormMethod)
 CLASS_METHODS: tuple[str, ...] = get_args(ClassMethod)
 UNIT_RULES: tuple[str, ...] = get_args(UnitRule)
-
-# Score given to every row when a relative normalisation meets a constant
-# indicator: it tells the rows nothing apart, so all sit at the midpoint.
-CONSTANT_SCORE = 0.5
-
 
 # --------------------------------------------------------------------------
 # normalisation
@@ -249,89 +242,15 @@ def normalize(
         )
     if known.any():
         scorer = {
-            "minmax": _minmax,
-            "rank": _rank,
-            "zscore": _zscore,
-            "breakpoints": _breakpoints,
+            "minmax": _norm.minmax,
+            "rank": _norm.rank,
+            "zscore": _norm.zscore,
+            "breakpoints": _norm.breakpoints,
         }[method]
         out[known] = scorer(x[known], **params)
     if invert:
         out = 1.0 - out
     return pd.Series(out, index=series.index, name=series.name)
-
-
-def _minmax(
-    x: np.ndarray, lower: float | None = None, upper: float | None = None
-) -> np.ndarray:
-    lo = float(np.min(x)) if lower is None else float(lower)
-    hi = float(np.max(x)) if upper is None else float(upper)
-    if hi < lo:
-        where = (
-            "" if lower is not None and upper is not None else " (one from the data)"
-        )
-        raise ConfigError(
-            f"minmax bounds are reversed: lower={lo:g} > upper={hi:g}{where}. "
-            "Fix: give both bounds in increasing order, and use invert=true to "
-            "reverse the direction"
-        )
-    if hi == lo:
-        logger.info("minmax: constant indicator, every row scores 0.5")
-        return np.full(x.shape, CONSTANT_SCORE)
-    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-
-
-def _rank(x: np.ndarray) -> np.ndarray:
-    if x.size == 1:
-        return np.full(x.shape, CONSTANT_SCORE)
-    ranks = stats.rankdata(x, method="average")
-    return (ranks - 1.0) / (x.size - 1.0)
-
-
-def _zscore(
-    x: np.ndarray, mean: float | None = None, std: float | None = None
-) -> np.ndarray:
-    mu = float(np.mean(x)) if mean is None else float(mean)
-    sd = float(np.std(x)) if std is None else float(std)
-    if sd < 0:
-        raise ConfigError(f"zscore std must be >= 0, got {sd:g}")
-    if sd == 0:
-        logger.info("zscore: constant indicator, every row scores 0.5")
-        return np.full(x.shape, CONSTANT_SCORE)
-    return np.asarray(stats.norm.cdf((x - mu) / sd), dtype=float)
-
-
-def _breakpoints(
-    x: np.ndarray,
-    breaks: Sequence[float] | None = None,
-    scores: Sequence[float] | None = None,
-    mode: str = "linear",
-) -> np.ndarray:
-    if breaks is None or len(breaks) < 2:
-        raise ConfigError(
-            "breakpoints normalisation needs 'breaks' with at least two "
-            f"increasing values, got {breaks!r}. Fix: e.g. breaks=[0, 50, 100]"
-        )
-    b = np.asarray(breaks, dtype=float)
-    s = (
-        np.linspace(0.0, 1.0, b.size)
-        if scores is None
-        else np.asarray(scores, dtype=float)
-    )
-    if np.any(np.diff(b) <= 0):
-        raise ConfigError(f"'breaks' must be strictly increasing, got {b.tolist()}")
-    if s.shape != b.shape or np.any(s < 0) or np.any(s > 1):
-        raise ConfigError(
-            f"'scores' must hold {b.size} values in [0, 1] (one per break), "
-            f"got {s.tolist()}"
-        )
-    if mode == "linear":
-        return np.interp(x, b, s)
-    if mode == "step":
-        idx = np.clip(np.searchsorted(b, x, side="right") - 1, 0, b.size - 1)
-        return s[idx]
-    raise ConfigError(
-        f"breakpoints mode {mode!r} is unknown. Fix: use 'linear' or 'step'"
-    )
 
 
 # --------------------------------------------------------------------------
@@ -780,73 +699,10 @@ def classify(
             f"thresholds are only used by method 'thresholds', not {method!r}. "
             "Fix: drop them or set method='thresholds'"
         )
-    classes, upper, formed = _levels(x, method, k, thresholds)
+    classes, upper, formed = _classes.levels(x, method, k, thresholds)
     out = pd.Series(classes, index=series.index, name=series.name, dtype="Int64")
     out[~known] = pd.NA
     return Classification(classes=out, bins=upper, method=method, k=formed)
-
-
-def _levels(
-    x: np.ndarray, method: str, k: int, thresholds: Sequence[float] | None
-) -> tuple[np.ndarray, tuple[float, ...], int]:
-    """Levels 1..k of ``x`` (0 where NaN), upper bounds, levels formed."""
-    known = ~np.isnan(x)
-    classes = np.zeros(x.shape, dtype=np.int64)
-    if method == "thresholds":
-        bins = _check_thresholds(thresholds, k)
-        if known.any():
-            classifier = mapclassify.UserDefined(x[known], bins=bins)
-            classes[known] = np.asarray(classifier.yb) + 1
-        return classes, tuple(bins), k
-    if not known.any():
-        return classes, (), 0
-    formed, upper, yb = _data_classes(x[known], method, k)
-    classes[known] = yb + 1
-    return classes, upper, formed
-
-
-def _check_thresholds(thresholds: Sequence[float] | None, k: int) -> list[float]:
-    if thresholds is None or len(thresholds) != k - 1:
-        raise ConfigError(
-            f"method 'thresholds' with k={k} needs {k - 1} thresholds, got "
-            f"{thresholds!r}. Fix: give k-1 increasing upper bounds"
-        )
-    bins = [float(t) for t in thresholds]
-    if any(b2 <= b1 for b1, b2 in itertools.pairwise(bins)):
-        raise ConfigError(f"thresholds must be strictly increasing, got {bins}")
-    return [*bins, float("inf")]
-
-
-def _data_classes(
-    x: np.ndarray, method: str, k: int
-) -> tuple[int, tuple[float, ...], np.ndarray]:
-    """Levels from the data; fewer than k when the data cannot fill k."""
-    distinct = np.unique(x)
-    if distinct.size < k:
-        logger.warning(
-            "classify: only %d distinct values for k=%d; each value forms its "
-            "own level",
-            distinct.size,
-            k,
-        )
-        yb = np.searchsorted(distinct, x, side="left")
-        return distinct.size, tuple(distinct.tolist()), yb
-    if method == "natural_breaks":
-        bins = fisher_jenks_bins(x, k)
-        yb = np.minimum(np.searchsorted(bins, x, side="left"), k - 1)
-        return k, tuple(bins.tolist()), yb
-    make = {
-        "quantile": mapclassify.Quantiles,
-        "equal_interval": mapclassify.EqualInterval,
-    }
-    with warnings.catch_warnings():
-        # Collapsed quantiles are reported below through the level count.
-        warnings.filterwarnings("ignore", message="Not enough unique values")
-        classifier = make[method](x, k=k)
-    formed = int(classifier.k)
-    if formed < k:
-        logger.warning("classify: ties left %d levels instead of %d", formed, k)
-    return formed, tuple(float(b) for b in classifier.bins), np.asarray(classifier.yb)
 
 
 # --------------------------------------------------------------------------
@@ -1308,7 +1164,7 @@ def sensitivity(
         return _combine_array(x, wv, method)
 
     def levels(scores: np.ndarray) -> np.ndarray:
-        return _levels(scores, spec.method, spec.k, spec.thresholds)[0]
+        return _classes.levels(scores, spec.method, spec.k, spec.thresholds)[0]
 
     # Monte Carlo over weights and normalisations.
     units = monte_carlo(
@@ -1398,45 +1254,9 @@ def validate_against_events(
     rows = []
     names = [c for c in index_values.columns if c in events]
     for name in names:
-        hits = _event_counts(events, name, index_values.index)
-        rows.append(_separation(index_values[name], index_classes[name], hits, k))
+        hits = _validation.event_counts(events, name, index_values.index)
+        rows.append(
+            _validation.separation(index_values[name], index_classes[name], hits, k)
+        )
     columns = ["n_cells", "n_event_cells", "n_events", "auc", "share_top2"]
     return pd.DataFrame(rows, index=pd.Index(names, name="hazard"), columns=columns)
-
-
-def _event_counts(
-    events: pd.DataFrame | Mapping[str, Sequence[Any]], name: str, index: pd.Index
-) -> pd.Series:
-    """Number of events per cell for hazard ``name``."""
-    if isinstance(events, pd.DataFrame):
-        mask = align(events[name], index, f"events['{name}']")
-        return mask.fillna(False).astype(bool).astype(int)
-    labels = pd.Index(list(events[name]))
-    unknown = labels.difference(index)
-    if len(unknown):
-        raise FieldError(
-            f"events of {name} name {len(unknown)} cells that are not rows "
-            f"of index_values, e.g. {unknown[:5].tolist()}",
-            fix="locate the events with the same cell ids as the index table",
-        )
-    counts = pd.Series(labels).value_counts()
-    return counts.reindex(index, fill_value=0).astype(int)
-
-
-def _separation(
-    values: pd.Series, classes: pd.Series, hits: pd.Series, k: int
-) -> list[float]:
-    known = values.notna()
-    x = values[known].to_numpy(dtype=float)
-    hit = hits[known].to_numpy() > 0
-    n_events = int(hits[known].sum())
-    if hit.all() or not hit.any():
-        logger.warning("%s: events in all or no cells, AUC undefined", values.name)
-        auc = float("nan")
-    else:
-        u = stats.mannwhitneyu(x[hit], x[~hit], alternative="two-sided").statistic
-        auc = float(u) / (hit.sum() * (~hit).sum())
-    top = classes[known].fillna(0).to_numpy(dtype=int) >= k - 1
-    weights = hits[known].to_numpy()
-    share = float(weights[top].sum() / n_events) if n_events else float("nan")
-    return [float(len(x)), float(hit.sum()), float(n_events), auc, share]
