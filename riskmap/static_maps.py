@@ -209,7 +209,8 @@ def _legend(ax: Axes, kinds: Sequence[str]) -> None:
         handles.append(
             Line2D([], [], linestyle="none", marker=_MARKERS[style.shape],
                    markerfacecolor=style.colour, markeredgecolor="white",
-                   markersize=7, label=f"{style.name_zh} {style.name_en}")
+                   markersize=0.45 * style.size,
+                   label=f"{style.name_zh} {style.name_en}")
         )  # fmt: skip
     handles.append(
         Line2D([], [], linestyle="none", marker="o", markersize=3,
@@ -303,9 +304,12 @@ def _draw_facilities(ax: Axes, facilities: gpd.GeoDataFrame) -> list[str]:
         subset = inside[inside["kind"].astype(str) == kind]
         if subset.empty:
             continue
+        # Sizes and stacking follow the web map: a shelter's disc shows as a
+        # ring around a depot on the same site.
         ax.scatter(
             subset.geometry.x, subset.geometry.y, marker=_MARKERS[style.shape],
-            s=36, c=style.colour, edgecolors="white", linewidths=0.8, zorder=10,
+            s=(0.45 * style.size) ** 2, c=style.colour, edgecolors="white",
+            linewidths=0.8, zorder=10 + style.z / 100,
         )  # fmt: skip
         drawn.append(kind)
     return drawn
