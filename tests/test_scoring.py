@@ -849,3 +849,80 @@ def test_combine_hazards_matches_risk_index_hazard() -> None:
     # a hazard with weight 0 is ignored by "max"
     top = scoring.combine_hazards(HZ, {"h_flood": 0, "h_fire": 1}, "max")
     assert top.tolist() == [0.2, 0.2]
+
+
+# --------------------------------------------------------------------------
+# more invariants
+
+finite = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=st.lists(st.one_of(finite, st.just(math.nan)), min_size=1, max_size=30),
+    method=st.sampled_from(["minmax", "rank", "zscore"]),
+)
+def test_normalize_in_unit_interval_and_order_preserving(
+    x: list[float], method: str
+) -> None:
+    out = scoring.normalize(x, method).to_numpy()  # type: ignore[arg-type]
+    arr = np.array(x)
+    assert np.array_equal(np.isnan(out), np.isnan(arr))
+    known = ~np.isnan(arr)
+    vals, scores = arr[known], out[known]
+    assert ((scores >= 0) & (scores <= 1)).all()
+    order = np.argsort(vals, kind="stable")
+    assert (np.diff(scores[order]) >= -1e-12).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=st.lists(st.floats(0, 1), min_size=1, max_size=40),
+    method=st.sampled_from(["natural_breaks", "quantile", "equal_interval"]),
+)
+def test_classify_never_ranks_a_higher_value_lower(x: list[float], method: str) -> None:
+    c = scoring.classify(x, method).classes.to_numpy(dtype=int)  # type: ignore[arg-type]
+    order = np.argsort(x, kind="stable")
+    assert (np.diff(c[order]) >= 0).all()
+    assert c.min() >= 1 and c.max() <= 5
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    data=st.lists(st.tuples(finite, finite), min_size=2, max_size=15),
+    seed=st.integers(0, 99),
+    norm=st.sampled_from(["minmax", "rank", "zscore"]),
+)
+def test_score_row_order_changes_nothing(
+    data: list[tuple[float, float]], seed: int, norm: str
+) -> None:
+    method = scoring.ScoringMethod.from_dict(
+        {
+            "indicators": {"a": {"method": norm}, "b": {"method": norm}},
+            "weights": {"a": 2, "b": 1},
+            "classes": {"k": 3},
+        }
+    )
+    t = pd.DataFrame(data, columns=["a", "b"])
+    order = np.random.default_rng(seed).permutation(len(t))
+    base = scoring.score(t, method).table
+    shuffled = scoring.score(t.iloc[order], method).table.sort_index()
+    pd.testing.assert_frame_equal(shuffled, base, check_exact=False, atol=1e-12)
+
+
+def test_method_record_is_strict_json() -> None:
+    import json
+
+    method = scoring.ScoringMethod.from_dict(
+        {
+            "indicators": {"a": {}, "b": {"method": "rank"}},
+            "ahp": {"indicators": ["a", "b"], "matrix": [[1, 2], ["1/2", 1]]},
+            "classes": {"method": "thresholds", "k": 2, "thresholds": [0.5]},
+        }
+    )
+    t = pd.DataFrame({"a": [0.1, 0.9, 0.4], "b": [3.0, 1.0, 2.0]})
+    record = scoring.score(t, method).method
+    back = json.loads(json.dumps(record, allow_nan=False))
+    assert back["weights_used"] == pytest.approx({"a": 2 / 3, "b": 1 / 3})
+    assert back["class_bins"] == [0.5]
+    assert back["ahp"]["cr"] == pytest.approx(0.0)
