@@ -67,6 +67,8 @@ def format_value(value: Any, kind: str = "float") -> str:
     '3,571,505'
     >>> format_value(float("nan"))
     '—'
+    >>> format_value(0.99996, "share")
+    '> 99.9 %'
     """
     value = _plain(value)
     if value is None or value == "":
@@ -80,6 +82,11 @@ def format_value(value: Any, kind: str = "float") -> str:
     except (TypeError, ValueError):
         return str(value)
     if kind == "share":
+        # Never round a shortfall up to 100 % (or a trace down to 0 %).
+        if 0 < 1 - number < 0.0005:
+            return "> 99.9 %"
+        if 0 < number < 0.0005:
+            return "< 0.1 %"
         return f"{100 * number:.1f} %"
     if kind in ("int", "class"):
         return f"{number:,.0f}"

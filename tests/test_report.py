@@ -118,6 +118,9 @@ def test_report_without_maps_or_indicators(
     ("value", "kind", "text"),
     [
         (0.8766, "share", "87.7 %"),
+        (0.99996, "share", "> 99.9 %"),
+        (1.0, "share", "100.0 %"),
+        (0.0001, "share", "< 0.1 %"),
         (np.int64(3_571_505), "int", "3,571,505"),
         (np.float32(0.12345), "index", "0.123"),
         (None, "float", "—"),
