@@ -539,6 +539,8 @@ class RoadNetwork:
         max_snap_m: float = 2000.0,
         access_speed_kmh: float = DEFAULT_ACCESS_SPEED_KMH,
         to: Literal["edge", "node"] = "edge",
+        label: str = "points",
+        stacklevel: int = 2,
     ) -> pd.DataFrame:
         """Tie points to the network with a straight access leg.
 
@@ -559,6 +561,11 @@ class RoadNetwork:
             Speed on the access leg.
         to : {"edge", "node"}, default "edge"
             Snap to the nearest place on an edge, or to the nearest node.
+        label : str, default "points"
+            What the points are, for the warning (e.g. ``"shelters"``).
+        stacklevel : int, default 2
+            Passed to :func:`warnings.warn`, so the warning names the
+            caller's line.
 
         Returns
         -------
@@ -629,11 +636,11 @@ class RoadNetwork:
         lost = int(n - connected.sum())
         if lost:
             warnings.warn(
-                f"{lost} of {n} points lie farther than max_snap_m={max_snap_m:g} m "
+                f"{lost} of {n} {label} lie farther than max_snap_m={max_snap_m:g} m "
                 "from the road network and stay unconnected (time inf). Raise "
                 "max_snap_m or complete the road layer to connect them.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
         index = points.index if len(points) == n else pd.RangeIndex(n)
         return pd.DataFrame(

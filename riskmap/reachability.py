@@ -138,12 +138,9 @@ def nearest_facility(
     1       2.0     east
     """
     _check_direction(direction)
-    orig = network.snap(
-        origins, max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, to=snap_to
-    )
-    fac = network.snap(
-        facilities, max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, to=snap_to
-    )
+    opts = {"max_snap_m": max_snap_m, "access_speed_kmh": access_speed_kmh}
+    orig = network.snap(origins, **opts, to=snap_to, label="origins", stacklevel=3)
+    fac = network.snap(facilities, **opts, to=snap_to, label="facilities", stacklevel=3)
     time, src = _search(network, orig, fac, direction, cutoff_min)
     facility = _pick(facilities.index, src, origins.index)
     out = pd.DataFrame(
@@ -257,12 +254,9 @@ def od_matrix(
     0  3.0  3.0
     """
     _check_direction(direction)
-    orig = network.snap(
-        origins, max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, to=snap_to
-    )
-    fac = network.snap(
-        facilities, max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, to=snap_to
-    )
+    opts = {"max_snap_m": max_snap_m, "access_speed_kmh": access_speed_kmh}
+    orig = network.snap(origins, **opts, to=snap_to, label="origins", stacklevel=3)
+    fac = network.snap(facilities, **opts, to=snap_to, label="facilities", stacklevel=3)
     graph, fac_ids = _source_graph(network, fac, direction)
     ou, ov, lu, lv = _legs(network, orig, leaving=direction == "to_facility")
     times = np.full((len(orig), len(fac)), np.inf)
@@ -756,7 +750,12 @@ def service_areas(
     _check_direction(direction)
     thresholds = sorted(float(t) for t in thresholds_min)
     fac = network.snap(
-        facilities, max_snap_m=max_snap_m, access_speed_kmh=access_speed_kmh, to=snap_to
+        facilities,
+        max_snap_m=max_snap_m,
+        access_speed_kmh=access_speed_kmh,
+        to=snap_to,
+        label="facilities",
+        stacklevel=3,
     )
     graph, ids = _source_graph(network, fac, direction)
     live = fac["connected"].to_numpy()

@@ -233,7 +233,7 @@ def test_far_points_are_dropped_with_a_warning() -> None:
     )
     pts = gpd.GeoSeries([Point(0, 0), Point(0, 9000)], crs=UTM)
     fac = gpd.GeoSeries([Point(1000, 0)], crs=UTM)
-    with pytest.warns(UserWarning, match="1 of 2 points"):
+    with pytest.warns(UserWarning, match="1 of 2 origins lie farther"):
         got = nearest_facility(net, pts, fac, max_snap_m=500)
     assert got["time_min"].tolist() == [1.0, np.inf]
 
