@@ -239,7 +239,7 @@ def _format_value(column: str, value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         if column in _SHARE_COLUMNS:
-            return f"{100 * value:.1f} %"
+            return "> 99.9 %" if 0 < 1 - value < 5e-4 else f"{100 * value:.1f} %"
         if value.is_integer() and abs(value) >= 100:
             return f"{value:,.0f}"
         return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.1f}"
