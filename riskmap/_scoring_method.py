@@ -8,18 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from riskmap._scoring_ahp import AHPResult, MatrixEntry, ahp
 from riskmap._scoring_checks import normalise_weights
+from riskmap._scoring_norm import PARAMS
 from riskmap.errors import ConfigError
 
 NormMethod = Literal["minmax", "rank", "zscore", "breakpoints"]
 ClassMethod = Literal["natural_breaks", "quantile", "equal_interval", "thresholds"]
 Role = Literal["hazard", "exposure", "vulnerability", "capacity"]
 ROLES: tuple[str, ...] = get_args(Role)
-_PARAMS = {
-    "minmax": ("lower", "upper"),
-    "rank": (),
-    "zscore": ("mean", "std"),
-    "breakpoints": ("breaks", "scores", "mode"),
-}
 
 
 class _Strict(BaseModel):
@@ -42,7 +37,7 @@ class IndicatorSpec(_Strict):
 
     @model_validator(mode="after")
     def _params_fit_method(self) -> IndicatorSpec:
-        allowed = _PARAMS[self.method]
+        allowed = PARAMS[self.method]
         stray = [
             p
             for p in ("lower", "upper", "mean", "std", "breaks", "scores", "mode")
@@ -61,7 +56,7 @@ class IndicatorSpec(_Strict):
         """The normalisation parameters that are set."""
         return {
             p: getattr(self, p)
-            for p in _PARAMS[self.method]
+            for p in PARAMS[self.method]
             if getattr(self, p) is not None
         }
 

@@ -15,6 +15,14 @@ from riskmap.errors import ConfigError
 
 logger = logging.getLogger("riskmap.scoring")
 
+# The parameters each normalisation takes.
+PARAMS: dict[str, tuple[str, ...]] = {
+    "minmax": ("lower", "upper"),
+    "rank": (),
+    "zscore": ("mean", "std"),
+    "breakpoints": ("breaks", "scores", "mode"),
+}
+
 # Score given to every row when a relative normalisation meets a constant
 # indicator: it tells the rows nothing apart, so all sit at the midpoint.
 CONSTANT_SCORE = 0.5

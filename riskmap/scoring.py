@@ -228,19 +228,15 @@ def normalize(
             f"normalisation method {method!r} is unknown. Fix: use one of "
             f"{list(NORM_METHODS)}"
         )
-    allowed = {
-        "minmax": {"lower", "upper"},
-        "rank": set(),
-        "zscore": {"mean", "std"},
-        "breakpoints": {"breaks", "scores", "mode"},
-    }[method]
-    unknown = sorted(set(params) - allowed)
+    allowed = _norm.PARAMS[method]
+    unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise ConfigError(
             f"normalisation {method!r} takes no parameter(s) {unknown}. Fix: "
-            f"use only {sorted(allowed) or 'no parameters'}"
+            f"use only {list(allowed) or 'no parameters'}"
         )
-    if known.any():
+    # Breakpoints are checked even when no value is known.
+    if known.any() or method == "breakpoints":
         scorer = {
             "minmax": _norm.minmax,
             "rank": _norm.rank,
