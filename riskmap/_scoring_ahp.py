@@ -14,8 +14,8 @@ from riskmap.errors import ConfigError
 logger = logging.getLogger("riskmap.scoring")
 
 # Saaty's random consistency index: the mean CI of random reciprocal
-# matrices of order n (Saaty 1980, The Analytic Hierarchy Process, table
-# 1.7). Orders 1 and 2 are always consistent.
+# matrices of order n (Saaty 1980, The Analytic Hierarchy Process,
+# McGraw-Hill). Orders 1 and 2 are always consistent.
 RANDOM_INDEX: dict[int, float] = {
     1: 0.0,
     2: 0.0,
@@ -97,8 +97,8 @@ def ahp(
         raise ConfigError(
             f"{label} is too inconsistent: consistency ratio CR = {cr:.3f} "
             f"(lambda_max = {lam:.3f}, CI = {ci:.3f}) exceeds {max_cr:g}. Fix: "
-            "revise the judgements that contradict each other (if A > B and "
-            "B > C, A should exceed C by more than either)"
+            "revise the judgements that contradict each other (consistent "
+            "judgements satisfy a_ik = a_ij * a_jk)"
         )
     logger.info("%s: AHP weights with CR = %.3f", label, cr)
     weights = dict(zip(names, w.tolist(), strict=True))
