@@ -219,18 +219,62 @@ def test_grid_image_lands_on_its_cells() -> None:
     assert max(lon0 - west, east - lon1, lat0 - south, north - lat1) < pixel_deg
 
 
-def test_real_county_shapes_stay_small(baise_shared: Path, tmp_path: Path) -> None:
-    path = baise_shared / "cnmaps" / "baise_counties_wgs84.geojson"
+def _real_counties(data_dir: Path) -> gpd.GeoDataFrame:
+    path = data_dir / "boundaries" / "baise_counties.gpkg"
     if not path.exists():
-        pytest.skip("no county shapes")
-    counties = gpd.read_file(path)
-    counties["name_en"] = counties["adcode"]
+        pytest.skip("data/boundaries/baise_counties.gpkg is not built yet")
+    counties = gpd.read_file(path, layer="counties")
     counties["risk_class"] = np.arange(len(counties)) % 5 + 1
-    geoms = _web_geometries(counties, "EPSG:32648", 150.0)
-    assert bool(shapely.coverage_is_valid(geoms.to_numpy(), gap_width=0.0))
-    _, grid, facilities = _example_layers()
-    page = save_map(city_map(counties, grid, facilities), tmp_path / "index.html")
-    assert page.stat().st_size < 10_000_000
+    return counties
+
+
+def test_real_county_borders_stay_a_coverage(data_dir: Path) -> None:
+    counties = _real_counties(data_dir)
+    projected = counties.to_crs(32648)
+    assert bool(shapely.coverage_is_valid(projected.geometry.to_numpy()))
+    for tolerance in (50.0, 150.0):
+        geoms = _web_geometries(counties, "EPSG:32648", tolerance)
+        assert bool(shapely.coverage_is_valid(geoms.to_numpy()))
+        after = geoms.to_crs(32648)
+        assert after.area.sum() == pytest.approx(projected.area.sum(), rel=1e-3)
+
+
+@pytest.mark.slow
+def test_real_maps_stay_within_size_targets(data_dir: Path, tmp_path: Path) -> None:
+    counties = _real_counties(data_dir)
+    projected = counties.to_crs(32648)
+
+    # A 1 km grid of whole cells, each given to the county holding its centre.
+    x0, y0, x1, y1 = np.floor(projected.total_bounds / 1000) * 1000
+    xs, ys = np.meshgrid(np.arange(x0, x1, 1000), np.arange(y0, y1, 1000))
+    cells = gpd.GeoDataFrame(
+        geometry=shapely.box(
+            xs.ravel(), ys.ravel(), xs.ravel() + 1000, ys.ravel() + 1000
+        ),
+        crs=32648,
+    )
+    centres = gpd.GeoDataFrame(geometry=cells.centroid, crs=32648)
+    joined = centres.sjoin(projected[["adcode", "geometry"]], predicate="within")
+    grid = cells.loc[joined.index].assign(adcode=joined["adcode"].to_numpy())
+    rng = np.random.default_rng(1)
+    n = len(grid)
+    grid["population"] = rng.gamma(1.0, 100.0, n).round()
+    for col in ("h_flood", "h_geological", "h_fire", "h_earthquake"):
+        grid[col] = rng.random(n)
+    grid["risk_class"] = rng.integers(1, 6, n)
+    grid["t_shelter_min"] = rng.uniform(0, 200, n)
+    grid["t_relief_h"] = rng.uniform(0, 14, n)
+    grid["t_air_min"] = rng.uniform(30, 200, n)
+    assert 30_000 < n < 45_000
+    _, _, facilities = _example_layers()
+
+    city = save_map(city_map(counties, grid, facilities), tmp_path / "index.html")
+    assert city.stat().st_size < 10_000_000
+    for adcode in counties["adcode"]:
+        page = save_map(
+            county_map(adcode, counties, grid, facilities), tmp_path / f"{adcode}.html"
+        )
+        assert page.stat().st_size < 3_000_000, adcode
 
 
 def test_county_map_without_neighbours_or_facilities(tmp_path: Path) -> None:
