@@ -902,14 +902,18 @@ def _points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: CRS) -> FloatArray
             "the point layer has no CRS", fix="set it, e.g. pts.set_crs('EPSG:4326')"
         )
     geom = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    geom = geom.to_crs(crs)
-    values = geom.values
-    missing = shapely.is_missing(values) | shapely.is_empty(values)
-    not_point = ~missing & (shapely.get_type_id(values) != 0)
-    values = np.where(not_point, shapely.point_on_surface(values), values)
+    if not CRS.from_user_input(geom.crs).equals(crs):
+        geom = geom.to_crs(crs)
+    values = np.asarray(geom.values, dtype=object)
+    kind = shapely.get_type_id(values)  # -1 for missing
+    present = (kind >= 0) & ~shapely.is_empty(values)
+    other = present & (kind != 0)
+    if other.any():
+        values = values.copy()
+        values[other] = shapely.point_on_surface(values[other])
     xy = np.full((len(values), 2), np.nan)
-    if (~missing).any():
-        xy[~missing] = shapely.get_coordinates(values[~missing])
+    if present.any():
+        xy[present] = shapely.get_coordinates(values[present])
     return xy
 
 
