@@ -13,7 +13,13 @@ from typing import Any
 
 from riskmap.errors import RiskmapError
 
-__all__ = ["atomic_path", "safe_filename", "write_text_atomic", "write_vector_atomic"]
+__all__ = [
+    "atomic_path",
+    "remove_stale_temps",
+    "safe_filename",
+    "write_text_atomic",
+    "write_vector_atomic",
+]
 
 
 @contextlib.contextmanager
@@ -48,6 +54,33 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_stale_temps(folder: str | Path) -> int:
+    """Delete temporary files that a killed run left in ``folder``.
+
+    Only files named by :func:`atomic_path` (``.tmp-`` prefix, plus the
+    ``-journal``/``-wal`` companions SQLite may add) are touched, in the
+    folder and below. Returns the number removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / ".tmp-results-x1.gpkg").write_text("half")
+    >>> _ = (d / "results.gpkg").write_text("whole")
+    >>> remove_stale_temps(d), sorted(p.name for p in d.iterdir())
+    (1, ['results.gpkg'])
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    for path in folder.rglob(".tmp-*"):
+        if path.is_file():
+            path.unlink()
+            removed += 1
+    return removed
 
 
 def write_text_atomic(target: str | Path, text: str) -> Path:

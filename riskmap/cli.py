@@ -9,6 +9,7 @@ rebuilds the default dataset from its registry packages.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +33,15 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="TOML configuration; default: Baise."),
 ]
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so temporary files are cleaned up."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -68,6 +78,7 @@ def run(
     from riskmap.pipeline import run as run_pipeline
 
     _setup_logging(verbose, quiet)
+    _exit_on_sigterm()
     try:
         cfg = load_config(config)
         result = run_pipeline(cfg, out_dir=out, progress=not quiet)
@@ -100,14 +111,16 @@ def validate(
         _fail(exc)
         return
     errors = 0
-    typer.echo(f"{'level':8} {'layer':12} {'field':14} message")
+    typer.echo(f"{'level':8} {'layer':12} {'field':14} file: message")
     for f in findings:
         errors += f.level == "error"
         typer.echo(
-            f"{f.level:8} {(f.layer or '-'):12} {(f.field or '-'):14} {f.message}"
-            + (f" Fix: {f.fix}" if f.fix else "")
+            f"{f.level:8} {(f.layer or '-'):12} {(f.field or '-'):14} "
+            f"{f.path}: {f.message}" + (f" Fix: {f.fix}" if f.fix else "")
         )
     typer.echo(f"{len(findings)} finding(s), {errors} error(s)")
+    if not findings:
+        typer.echo("every layer is usable as configured")
     if errors:
         raise typer.Exit(code=1)
 

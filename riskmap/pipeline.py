@@ -22,6 +22,7 @@ from rasterio.enums import Resampling
 from tqdm.auto import tqdm
 
 from riskmap import hazards as hz
+from riskmap._io import remove_stale_temps
 from riskmap import population as popmod
 from riskmap import scoring
 from riskmap.config import Config, LayerSpec
@@ -230,7 +231,11 @@ def load_inputs(cfg: Config) -> Inputs:
 
 
 def validate_inputs(cfg: Config) -> list[Finding]:
-    """Check every vector layer of ``cfg`` and return the findings."""
+    """Check every layer of ``cfg`` without running the analysis.
+
+    Returns the findings of every layer (level ``error``, ``warning`` or
+    ``fixed``), with one ``error`` per file that is missing or unreadable.
+    """
     layers = cfg.layers
     assert layers is not None
     findings: list[Finding] = []
@@ -247,11 +252,20 @@ def validate_inputs(cfg: Config) -> list[Finding]:
                     name,
                     None,
                     "the file does not exist",
-                    "correct the path in [layers]",
+                    f"correct [layers.{name}] path in the configuration",
                 )
             )
-            continue
-        if path.suffix.lower() in {".gpkg", ".shp", ".geojson", ".json", ".fgb"}:
+        elif path.suffix.lower() in {".tif", ".tiff"}:
+            findings.extend(validate_layer(path))
+        elif name == "population":
+            findings.extend(_check_population(cfg, spec, path))
+        elif path.suffix.lower() == ".csv":
+            findings.extend(
+                validate_layer(
+                    path, x=spec.x_field, y=spec.y_field, datum=spec.datum, name=name
+                )
+            )
+        else:
             findings.extend(
                 validate_layer(
                     path,
@@ -259,10 +273,29 @@ def validate_inputs(cfg: Config) -> list[Finding]:
                     crs=spec.crs,
                     datum=spec.datum,
                     id_field=spec.id_field,
+                    encoding=spec.encoding,
                     name=name,
                 )
             )
     return findings
+
+
+def _check_population(cfg: Config, spec: LayerSpec, path: Path) -> list[Finding]:
+    table = _read_table(cfg, spec, "population")
+    found: list[Finding] = []
+    for col in (spec.id_field or "adcode", spec.value_field or "population"):
+        if col not in table.columns:
+            found.append(
+                Finding(
+                    "error",
+                    str(path),
+                    "population",
+                    col,
+                    f"no column '{col}' among {list(table.columns)}",
+                    "set id_field and value_field of [layers.population]",
+                )
+            )
+    return found
 
 
 def _hazard_surfaces(
@@ -364,6 +397,10 @@ def run(
     -------
     RunResult
     """
+    out = Path(cfg.out_path(out_dir))
+    stale = remove_stale_temps(out)
+    if stale:
+        log.warning("removed %d temporary file(s) left by an interrupted run", stale)
     steps = _Steps(
         [
             "load layers",
@@ -380,7 +417,7 @@ def run(
         progress,
     )
     try:
-        result = _run(cfg, Path(cfg.out_path(out_dir)), steps)
+        result = _run(cfg, out, steps)
     finally:
         steps.close()
     return result

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ import pyogrio
 import pytest
 from pyproj import Geod
 
+from riskmap._io import remove_stale_temps
 from riskmap.config import load_config
 from riskmap.errors import ConfigError, LayerError
 from riskmap.pipeline import load_inputs
@@ -167,3 +170,41 @@ def test_a_missing_layer_names_the_file(tmp_path: Path) -> None:
     cfg.layers.dem.path = str(tmp_path / "nowhere.tif")
     with pytest.raises(LayerError, match=r"nowhere\.tif.*does not exist.*Fix"):
         load_inputs(cfg)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_run_leaves_previous_outputs_intact(
+    run_dir: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(run_dir, out)
+    before = (out / "summary.csv").read_bytes()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "riskmap", "run", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "riskmap.pipeline: write" in line:
+                break
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    assert proc.returncode != 0
+    # every final file is whole: the old one or a complete new one
+    after = pd.read_csv(out / "summary.csv", dtype={"adcode": str})
+    assert len(after) == 12
+    assert (out / "summary.csv").read_bytes() == before
+    assert len(gpd.read_file(out / "results.gpkg", layer="counties")) == 12
+    leftovers = [p.name for p in out.rglob("*") if p.name.startswith(".tmp-")]
+    if sig == signal.SIGTERM:
+        assert leftovers == []
+    assert remove_stale_temps(out) == len(leftovers)

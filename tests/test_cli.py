@@ -1,0 +1,52 @@
+"""Tests of the command line (in-process, through typer's runner)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from riskmap.cli import app
+from riskmap.config import load_config
+
+runner = CliRunner()
+
+
+def test_config_init_writes_an_editable_copy(tmp_path: Path) -> None:
+    path = tmp_path / "我的配置.toml"
+    result = runner.invoke(app, ["config", "init", str(path)])
+    assert result.exit_code == 0, result.output
+    cfg = load_config(path)
+    assert cfg.layers is not None
+    assert cfg.data_path(cfg.layers.dem.path).is_file()
+    again = runner.invoke(app, ["config", "init", str(path)])
+    assert again.exit_code == 2
+    assert "exists; pass --force" in again.output
+
+
+def test_validate_default_data_is_clean() -> None:
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_validate_names_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    runner.invoke(app, ["config", "init", str(path)])
+    text = path.read_text(encoding="utf-8").replace(
+        "hazards/dem_30s.tif", "hazards/missing_dem.tif"
+    )
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["validate", "--config", str(path)])
+    assert result.exit_code == 1
+    assert "missing_dem.tif" in result.output
+    assert "does not exist" in result.output
+    assert "1 error(s)" in result.output
+
+
+def test_run_refuses_an_unknown_key(tmp_path: Path) -> None:
+    path = tmp_path / "typo.toml"
+    path.write_text("[risk]\nhazzard_weights = {}\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "risk.hazzard_weights" in result.output
