@@ -22,9 +22,9 @@ from rasterio.enums import Resampling
 from tqdm.auto import tqdm
 
 from riskmap import hazards as hz
-from riskmap._io import remove_stale_temps
 from riskmap import population as popmod
 from riskmap import scoring
+from riskmap._io import remove_stale_temps
 from riskmap.config import Config, LayerSpec
 from riskmap.errors import FieldError, LayerError
 from riskmap.grid import Grid, build_grid, choose_analysis_crs
