@@ -154,6 +154,13 @@ class PopulationModel(_Strict):
     steep_slope_factor: float = Field(0.3, ge=0, le=1)
 
 
+class HazardAHP(_Strict):
+    """Hazard weights derived by AHP from a pairwise comparison matrix."""
+
+    hazards: list[str]
+    matrix: list[list[float | str]]
+
+
 class RiskSection(_Strict):
     hazard_weights: dict[str, float] = {
         "flood": 0.3,
@@ -161,6 +168,7 @@ class RiskSection(_Strict):
         "fire": 0.15,
         "earthquake": 0.25,
     }
+    hazard_ahp: HazardAHP | None = None
     hazard_combination: Literal["weighted_arithmetic", "max"] = "weighted_arithmetic"
     exposure_method: Literal["log", "minmax"] = "log"
     aggregation: Literal["geometric", "product", "arithmetic"] = "geometric"
@@ -313,6 +321,12 @@ def load_config(path: str | Path | None = None) -> Config:
             "Compare with 'riskmap config init' for the accepted keys"
         ) from exc
     cfg.source = source
+    if cfg.risk.hazard_ahp is not None:
+        from riskmap.scoring import ahp_weights
+
+        ahp = cfg.risk.hazard_ahp
+        result = ahp_weights(ahp.matrix, ahp.hazards, label="risk.hazard_ahp.matrix")
+        cfg.risk.hazard_weights = dict(result.weights)
     if cfg.layers is None:
         raise ConfigError(
             f"{source or DEFAULT_CONFIG}: no [layers] section; every run needs "

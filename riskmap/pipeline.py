@@ -736,6 +736,7 @@ def _method_record(
         "hazard_models": cfg.hazards.model_dump(),
         "population": cfg.population.model_dump(),
         "risk": cfg.risk.model_dump(),
+        "hazard_weights_from": _weights_origin(cfg),
         "risk_formula": (
             f"risk = {cfg.risk.aggregation} combination of hazard "
             f"({cfg.risk.hazard_combination} of h_*), exposure "
@@ -744,6 +745,20 @@ def _method_record(
         "cell_class_bins": [float(b) for b in classes.bins],
         "network": cfg.network.model_dump() | {"summary": repr(network)},
         "standards": cfg.standards.model_dump(),
+    }
+
+
+def _weights_origin(cfg: Config) -> dict[str, Any]:
+    ahp = cfg.risk.hazard_ahp
+    if ahp is None:
+        return {"method": "direct"}
+    res = scoring.ahp_weights(ahp.matrix, ahp.hazards)
+    return {
+        "method": "AHP",
+        "matrix": ahp.matrix,
+        "lambda_max": res.lambda_max,
+        "consistency_index": res.ci,
+        "consistency_ratio": res.cr,
     }
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from riskmap.cli import app
 from riskmap.config import load_config
+from riskmap.errors import ConfigError
 
 runner = CliRunner()
 
@@ -50,3 +52,22 @@ def test_run_refuses_an_unknown_key(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--config", str(path)])
     assert result.exit_code == 2
     assert "risk.hazzard_weights" in result.output
+
+
+def test_hazard_weights_by_ahp(tmp_path: Path) -> None:
+    path = tmp_path / "ahp.toml"
+    runner.invoke(app, ["config", "init", str(path)])
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("# hazard_ahp = {", "hazard_ahp = {")
+    path.write_text(text, encoding="utf-8")
+    weights = load_config(path).risk.hazard_weights
+    # flood, geological and earthquake equal, fire judged half as important
+    assert weights["flood"] == pytest.approx(2 / 7)
+    assert weights["fire"] == pytest.approx(1 / 7)
+    inconsistent = text.replace(
+        'matrix = [[1, 1, 2, 1], [1, 1, 2, 1], ["1/2", "1/2", 1, "1/2"], [1, 1, 2, 1]]',
+        'matrix = [[1, 9, "1/9", 1], ["1/9", 1, 9, 1], [9, "1/9", 1, 1], [1, 1, 1, 1]]',
+    )
+    path.write_text(inconsistent, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"CR"):
+        load_config(path)
