@@ -54,8 +54,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from riskmap import _siting_data as _data
 from riskmap import _siting_models as models
-from riskmap.errors import FieldError, LayerError, RiskmapError
+from riskmap.errors import FieldError, RiskmapError
 from riskmap.network import RoadNetwork
 from riskmap.reachability import od_matrix
 
@@ -66,8 +67,10 @@ __all__ = [
     "SitingResult",
     "SitingSolution",
     "candidate_sites",
+    "demand_from_grid",
     "plan_check",
     "propose_sites",
+    "site_table",
     "solve_lscp",
     "solve_mclp",
     "solve_p_median",
@@ -177,10 +180,10 @@ def candidate_sites(
     ['', 'flood', 'major hazard within 1000 m']
     """
     rules = rules or SiteRules()
-    _require_crs(sites, "sites")
-    crs = network.crs if network is not None else _local_crs(sites)
-    points = _site_points(sites).to_crs(crs)
-    values = _hazard_values(sites, grid)
+    _data.require_crs(sites, "sites")
+    crs = network.crs if network is not None else _data.local_crs(sites)
+    points = _data.site_points(sites).to_crs(crs)
+    values = _data.hazard_values(sites, grid)
     reasons: list[tuple[str, NDArray[np.bool_]]] = []
 
     # Hazard and slope rules.
@@ -198,7 +201,7 @@ def candidate_sites(
 
     # Distance from major fire and explosion hazards.
     if major_hazards is not None and len(major_hazards):
-        _require_crs(major_hazards, "major_hazards")
+        _data.require_crs(major_hazards, "major_hazards")
         tree = shapely.STRtree(major_hazards.to_crs(crs).geometry.values)
         near = tree.query(
             points.values, predicate="dwithin", distance=rules.hazard_distance_m
@@ -231,60 +234,6 @@ def candidate_sites(
     accepted = int((text == "").sum())
     logger.info("%d of %d candidate sites meet the rules", accepted, len(sites))
     return out if keep_rejected else out.loc[text == ""]
-
-
-def _require_crs(layer: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> None:
-    if not isinstance(layer, gpd.GeoDataFrame | gpd.GeoSeries):
-        raise LayerError(
-            f"{name} must be a GeoDataFrame, got {type(layer).__name__}",
-            layer=name,
-            fix="read it with geopandas.read_file or build one with a crs",
-        )
-    if layer.crs is None:
-        raise LayerError(
-            "the layer has no CRS",
-            layer=name,
-            fix=f"set it, e.g. {name}.set_crs('EPSG:4326')",
-        )
-
-
-def _local_crs(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> Any:
-    """The layer's CRS if projected, else its UTM zone."""
-    if layer.crs is not None and layer.crs.is_projected:
-        return layer.crs
-    return layer.estimate_utm_crs()
-
-
-def _site_points(layer: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoSeries:
-    """Points of a layer: points as they are, polygons' centres or surface."""
-    geom = layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer
-    values = geom.values
-    is_point = shapely.get_type_id(values) == 0
-    if is_point.all():
-        return geom
-    centre = shapely.centroid(values)
-    inside = shapely.contains(values, centre)
-    pts = np.where(
-        is_point, values, np.where(inside, centre, shapely.point_on_surface(values))
-    )
-    return gpd.GeoSeries(pts, index=geom.index, crs=geom.crs)
-
-
-def _hazard_values(sites: gpd.GeoDataFrame, grid: gpd.GeoDataFrame | None) -> Any:
-    """Hazard and slope columns of the sites, sampled from the grid if absent."""
-    wanted = ["h_flood", "h_geological", "slope_deg"]
-    have = [c for c in wanted if c in sites.columns]
-    missing = [c for c in wanted if c not in sites.columns]
-    frame = pd.DataFrame(sites[have], index=sites.index)
-    if missing and grid is not None:
-        _require_crs(grid, "grid")
-        cols = [c for c in missing if c in grid.columns]
-        pts = gpd.GeoDataFrame(geometry=_site_points(sites).to_crs(grid.crs))
-        joined = gpd.sjoin(pts, grid[[*cols, "geometry"]], how="left")
-        joined = joined[~joined.index.duplicated(keep="first")]
-        for c in cols:
-            frame[c] = joined[c].reindex(sites.index)
-    return frame
 
 
 # -- problems -----------------------------------------------------------------
@@ -360,8 +309,8 @@ class SitingProblem:
         t = np.where(np.isnan(t), np.inf, t)
         rows, cols = np.nonzero(np.isfinite(t))
         pairs = models.Pairs.build(rows, cols, t[rows, cols], *t.shape)
-        demand = _demand_frame(times.index, weight, population)
-        sites = _site_frame(times.columns, fixed, capacity)
+        demand = _data.demand_frame(times.index, weight, population)
+        sites = _data.site_frame(times.columns, fixed, capacity)
         return cls(demand, sites, pairs)
 
     @classmethod
@@ -425,18 +374,15 @@ class SitingProblem:
         -------
         SitingProblem
         """
-        _require_crs(demand, "demand")
-        _require_crs(sites, "sites")
-        _require_field(demand, weight_field, "demand")
+        _data.require_crs(demand, "demand")
+        _data.require_crs(sites, "sites")
+        _data.require_field(demand, weight_field, "demand")
         started = time.perf_counter()
-        d_pts = _site_points(demand)
-        s_pts = _site_points(sites)
+        d_pts = _data.site_points(demand)
+        s_pts = _data.site_points(sites)
         n_d, n_s = len(demand), len(sites)
         chunk = max(1, int(chunk_mb * 1e6 // (8 * max(n_d, 1))))
-        keep = max_sites_per_demand
-        rows: list[NDArray[np.int64]] = []
-        cols: list[NDArray[np.int64]] = []
-        vals: list[FloatArray] = []
+        kept = _data.Fastest(n_d, max_sites_per_demand)
         for first in range(0, n_s, chunk):
             block = od_matrix(
                 network,
@@ -447,22 +393,16 @@ class SitingProblem:
                 access_speed_kmh=access_speed_kmh,
                 cutoff_min=cutoff_min,
             ).to_numpy(float)
-            r, c = np.nonzero(block <= cutoff_min)
-            rows.append(r)
-            cols.append(c + first)
-            vals.append(block[r, c])
-            if keep is not None:
-                rows, cols, vals = _keep_fastest(rows, cols, vals, keep, n_d)
+            block = np.where(block <= cutoff_min, block, np.inf)
+            kept.add(block, first)
             logger.debug("searched sites %d-%d of %d", first, first + chunk, n_s)
-        pairs = models.Pairs.build(
-            np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), n_d, n_s
-        )
+        pairs = models.Pairs.build(*kept.arrays(), n_d, n_s)
         population = (
             demand[population_field] if population_field in demand.columns else None
         )
-        table = _demand_frame(demand.index, demand[weight_field], population)
+        table = _data.demand_frame(demand.index, demand[weight_field], population)
         if unit_field is not None:
-            _require_field(demand, unit_field, "demand")
+            _data.require_field(demand, unit_field, "demand")
             table["unit"] = demand[unit_field].to_numpy()
         fixed = (
             sites.index[sites[fixed_field].astype(bool).to_numpy()]
@@ -474,7 +414,7 @@ class SitingProblem:
             if capacity_field is not None and capacity_field in sites.columns
             else None
         )
-        site_table = _site_frame(sites.index, fixed, capacity)
+        site_table = _data.site_frame(sites.index, fixed, capacity)
         site_table = gpd.GeoDataFrame(site_table, geometry=s_pts, crs=s_pts.crs)
         elapsed = time.perf_counter() - started
         logger.info(
@@ -502,67 +442,6 @@ class SitingProblem:
                 "time_min": self.pairs.time,
             }
         )
-
-
-def _require_field(frame: pd.DataFrame, column: str, name: str) -> None:
-    if column not in frame.columns:
-        raise FieldError(
-            "the column is missing",
-            layer=name,
-            field=column,
-            fix=f"pick one of {list(frame.columns)}",
-        )
-
-
-def _demand_frame(
-    index: pd.Index, weight: pd.Series, population: pd.Series | None
-) -> pd.DataFrame:
-    w = pd.to_numeric(weight.reindex(index), errors="coerce").fillna(0.0)
-    if (w < 0).any():
-        raise FieldError(
-            "demand weights must not be negative",
-            layer="demand",
-            field=str(weight.name or "weight"),
-            fix="check the population column",
-        )
-    pop = w if population is None else population.reindex(index)
-    pop = pd.to_numeric(pop, errors="coerce").fillna(0.0)
-    return pd.DataFrame({"weight": w.to_numpy(), "population": pop.to_numpy()}, index)
-
-
-def _site_frame(
-    index: pd.Index, fixed: Sequence[Any] | pd.Index, capacity: pd.Series | None
-) -> pd.DataFrame:
-    unknown = pd.Index(fixed).difference(index)
-    if len(unknown):
-        raise FieldError(
-            f"fixed sites {list(unknown)[:5]} are not among the sites",
-            layer="sites",
-            fix="name existing facilities by their site labels",
-        )
-    cap = (
-        np.full(len(index), np.nan)
-        if capacity is None
-        else pd.to_numeric(capacity.reindex(index), errors="coerce").to_numpy(float)
-    )
-    return pd.DataFrame({"fixed": index.isin(fixed), "capacity": cap}, index=index)
-
-
-def _keep_fastest(
-    rows: list[NDArray[np.int64]],
-    cols: list[NDArray[np.int64]],
-    vals: list[FloatArray],
-    keep: int,
-    n_rows: int,
-) -> tuple[list[NDArray[np.int64]], list[NDArray[np.int64]], list[FloatArray]]:
-    """Keep the ``keep`` fastest pairs of every row."""
-    r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    order = np.lexsort((v, r))
-    r, c, v = r[order], c[order], v[order]
-    start = np.searchsorted(r, np.arange(n_rows))
-    rank = np.arange(len(r)) - start[r]
-    ok = rank < keep
-    return [r[ok]], [c[ok]], [v[ok]]
 
 
 # -- solutions ----------------------------------------------------------------
@@ -1051,9 +930,9 @@ def plan_check(
     [2.0, 1.33]
     """
     for column in (kind_field, area_field, assigned_field):
-        _require_field(facilities, column, "facilities")
-    _require_field(units, unit_field, "units")
-    unit_of = _unit_of_facility(facilities, units, unit_field, facility_unit_field)
+        _data.require_field(facilities, column, "facilities")
+    _data.require_field(units, unit_field, "units")
+    unit_of = _data.unit_of_facility(facilities, units, unit_field, facility_unit_field)
     kind = facilities[kind_field].astype(str)
     is_shelter = kind.isin(list(shelter_kinds)).to_numpy()
     is_depot = kind.isin(list(depot_kinds)).to_numpy()
@@ -1089,30 +968,6 @@ def plan_check(
     shelters["passed"] = area.notna().to_numpy() & (per_person >= m2_per_person)
     passed = bool(table["passed"].all() and shelters["passed"].all())
     return PlanCheck(table, shelters, passed)
-
-
-def _unit_of_facility(
-    facilities: gpd.GeoDataFrame,
-    units: gpd.GeoDataFrame,
-    unit_field: str,
-    facility_unit_field: str | None,
-) -> pd.Series:
-    """Unit code of each facility: by field, polygon or nearest seat."""
-    if facility_unit_field is not None:
-        _require_field(facilities, facility_unit_field, "facilities")
-        return facilities[facility_unit_field].astype(str)
-    _require_crs(facilities, "facilities")
-    _require_crs(units, "units")
-    crs = _local_crs(units)
-    pts = gpd.GeoDataFrame(geometry=_site_points(facilities).to_crs(crs))
-    zones = units[[unit_field, "geometry"]].to_crs(crs)
-    zones[unit_field] = zones[unit_field].astype(str)
-    if (shapely.get_type_id(zones.geometry.values) == 0).all():
-        joined = gpd.sjoin_nearest(pts, zones, how="left")
-    else:
-        joined = gpd.sjoin(pts, zones, how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return joined[unit_field].reindex(facilities.index)
 
 
 # -- the whole proposal -------------------------------------------------------
@@ -1261,13 +1116,11 @@ def propose_sites(
     RiskmapError
         If no candidate site meets the rules, or the model is infeasible.
     """
-    _require_field(grid, "population", "grid")
-    _require_crs(grid, "grid")
+    _data.require_field(grid, "population", "grid")
+    _data.require_crs(grid, "grid")
     if kind not in ("shelter", "depot"):
         raise RiskmapError(f"kind must be 'shelter' or 'depot', got {kind!r}.")
-    kinds = SHELTER_KINDS if kind == "shelter" else DEPOT_KINDS
     direction: Direction = "to_facility" if kind == "shelter" else "from_facility"
-    places = m2_per_person * sheltered_share
 
     # Candidate sites that meet the rules.
     source = grid if candidates is None else candidates
@@ -1285,11 +1138,23 @@ def propose_sites(
         )
 
     # Demand: populated cells, possibly merged and risk-weighted.
-    demand = _demand_points(grid, unit_field, risk_field, risk_weight, aggregate_m)
+    demand = demand_from_grid(
+        grid,
+        unit_field=unit_field,
+        risk_field=risk_field,
+        risk_weight=risk_weight,
+        aggregate_m=aggregate_m,
+    )
 
     # Sites: existing facilities (fixed) and candidates.
-    sites = _sites_table(
-        facilities, screened, kinds, kind, site_area_m2, places, network.crs
+    sites = site_table(
+        facilities,
+        screened,
+        kind=kind,
+        site_area_m2=site_area_m2,
+        m2_per_person=m2_per_person,
+        sheltered_share=sheltered_share,
+        crs=network.crs,
     )
 
     # Travel times, kept sparse.
@@ -1333,20 +1198,62 @@ def propose_sites(
     return result
 
 
-def _demand_points(
+def demand_from_grid(
     grid: gpd.GeoDataFrame,
-    unit_field: str,
-    risk_field: str | None,
-    risk_weight: float,
-    aggregate_m: float | None,
+    *,
+    unit_field: str = "adcode",
+    risk_field: str | None = None,
+    risk_weight: float = 1.0,
+    aggregate_m: float | None = None,
 ) -> gpd.GeoDataFrame:
-    """Populated cells as points with ``population``, ``weight``, ``unit``."""
+    """Demand points from a grid: its populated cells' centres.
+
+    Parameters
+    ----------
+    grid : geopandas.GeoDataFrame
+        Cells with ``population`` (and ``unit_field``, ``risk_field``).
+    unit_field : str, default "adcode"
+        Column copied to ``unit`` (``"all"`` when absent).
+    risk_field : str, optional
+        Column (0-1) that raises the weight:
+        ``population * (1 + risk_weight * risk)``.
+    risk_weight : float, default 1
+        Strength of the risk weighting.
+    aggregate_m : float, optional
+        Merge cells into squares of this size: people summed, the point
+        at their population-weighted centre. Cells of different units
+        stay apart.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points in the grid's (or the local UTM) CRS with ``population``,
+        ``weight`` and ``unit``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> grid = gpd.GeoDataFrame(
+    ...     {"population": [100.0, 0.0, 300.0], "risk": [0.5, 0.0, 0.0],
+    ...      "adcode": ["a", "a", "a"]},
+    ...     geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000),
+    ...               box(2000, 0, 3000, 1000)], crs="EPSG:32648")
+    >>> demand_from_grid(grid, risk_field="risk")[["weight", "unit"]]
+       weight unit
+    0   150.0    a
+    2   300.0    a
+    >>> merged = demand_from_grid(grid, aggregate_m=4000)
+    >>> merged["population"].tolist(), merged.geometry.x.tolist()
+    ([400.0], [2000.0])
+    """
+    _data.require_field(grid, "population", "grid")
     pop = pd.to_numeric(grid["population"], errors="coerce").fillna(0.0)
     cells = grid.loc[pop > 0]
-    pts = _site_points(cells).to_crs(_local_crs(grid))
+    pts = _data.site_points(cells).to_crs(_data.local_crs(grid))
     weight = pop.loc[cells.index]
     if risk_field is not None:
-        _require_field(grid, risk_field, "grid")
+        _data.require_field(grid, risk_field, "grid")
         risk = pd.to_numeric(cells[risk_field], errors="coerce").fillna(0.0)
         weight = weight * (1.0 + risk_weight * risk.clip(0.0, 1.0))
     unit = (
@@ -1365,7 +1272,7 @@ def _demand_points(
         index=cells.index,
     )
     if aggregate_m:
-        frame = _merge_demand(frame, aggregate_m)
+        frame = _data.merge_demand(frame, aggregate_m)
     return gpd.GeoDataFrame(
         frame.drop(columns=["x", "y"]),
         geometry=gpd.points_from_xy(frame["x"], frame["y"]),
@@ -1373,52 +1280,64 @@ def _demand_points(
     )
 
 
-def _merge_demand(frame: pd.DataFrame, size: float) -> pd.DataFrame:
-    """Merge demand points into squares: summed people, weighted centres."""
-    key = pd.Series(
-        list(
-            zip(
-                np.floor(frame["x"] / size).astype(int),
-                np.floor(frame["y"] / size).astype(int),
-                frame["unit"],
-                strict=True,
-            )
-        ),
-        index=frame.index,
-    )
-    work = frame.assign(
-        key=key,
-        wx=frame["x"] * frame["population"],
-        wy=frame["y"] * frame["population"],
-    )
-    sums = work.groupby("key", sort=True)[["population", "weight", "wx", "wy"]].sum()
-    unit = work.groupby("key", sort=True)["unit"].first()
-    out = pd.DataFrame(
-        {
-            "population": sums["population"].to_numpy(),
-            "weight": sums["weight"].to_numpy(),
-            "unit": unit.to_numpy(),
-            "x": (sums["wx"] / sums["population"]).to_numpy(),
-            "y": (sums["wy"] / sums["population"]).to_numpy(),
-        },
-        index=pd.Index([f"d{i}" for i in range(len(sums))], name="demand"),
-    )
-    logger.info("merged %d demand cells into %d squares", len(frame), len(out))
-    return out
-
-
-def _sites_table(
+def site_table(
     facilities: gpd.GeoDataFrame,
-    screened: gpd.GeoDataFrame,
-    kinds: Sequence[str],
-    kind: str,
-    site_area_m2: float,
-    places: float,
-    crs: Any,
+    candidates: gpd.GeoDataFrame,
+    *,
+    kind: Literal["shelter", "depot"] = "shelter",
+    site_area_m2: float = 10000.0,
+    m2_per_person: float = 2.0,
+    sheltered_share: float = 0.15,
+    crs: Any = None,
 ) -> gpd.GeoDataFrame:
-    """Existing facilities (fixed) on top of the candidates, one table."""
-    _require_crs(facilities, "facilities")
-    _require_field(facilities, "kind", "facilities")
+    """Existing facilities of a kind (fixed) and candidates, as one table.
+
+    Parameters
+    ----------
+    facilities : geopandas.GeoDataFrame
+        Facilities with ``kind`` and, when known, ``facility_id``,
+        ``name``, ``adcode``, ``area_m2`` (shelters) and
+        ``capacity_people`` (depots).
+    candidates : geopandas.GeoDataFrame
+        Screened candidates (see :func:`candidate_sites`); grid cells are
+        labelled ``new-<cell_id>``, other candidates ``new-<index>``.
+    kind : {"shelter", "depot"}, default "shelter"
+        Which facilities are kept: shelters, or depots and reserve
+        centres.
+    site_area_m2 : float, default 10000
+        Area of a new shelter.
+    m2_per_person, sheltered_share : float
+        A shelter's ``capacity`` is ``area / (m2_per_person *
+        sheltered_share)`` residents.
+    crs : pyproj.CRS or str, optional
+        CRS of the result; the candidates' CRS by default.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points indexed by site label with ``facility_id``, ``name``,
+        ``kind``, ``adcode``, ``fixed``, ``area_m2`` and ``capacity``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import Point, box
+    >>> fac = gpd.GeoDataFrame(
+    ...     {"facility_id": ["S1", "D1"], "kind": ["shelter", "depot"],
+    ...      "area_m2": [6000.0, None]},
+    ...     geometry=[Point(0, 0), Point(1, 1)], crs="EPSG:32648")
+    >>> cells = gpd.GeoDataFrame({"cell_id": ["r0c0"]},
+    ...     geometry=[box(0, 0, 1000, 1000)], crs="EPSG:32648")
+    >>> table = site_table(fac, cells)
+    >>> table.index.tolist(), table["fixed"].tolist(), table["capacity"].tolist()
+    (['S1', 'new-r0c0'], [True, False], [20000.0, 33333.0])
+    """
+    kinds = SHELTER_KINDS if kind == "shelter" else DEPOT_KINDS
+    places = m2_per_person * sheltered_share
+    screened = candidates
+    crs = crs if crs is not None else candidates.crs
+    _data.require_crs(facilities, "facilities")
+    _data.require_field(facilities, "kind", "facilities")
     have = facilities.loc[facilities["kind"].astype(str).isin(list(kinds))]
     ids = (
         have["facility_id"].astype(str)
@@ -1427,7 +1346,7 @@ def _sites_table(
     )
     if kind == "shelter":
         area = pd.to_numeric(have.get("area_m2"), errors="coerce")
-        cap = area / places
+        cap = np.floor(area / places)
     else:
         area = pd.Series(np.nan, index=have.index)
         cap = pd.to_numeric(have.get("capacity_people"), errors="coerce")
@@ -1444,14 +1363,14 @@ def _sites_table(
             "capacity": np.asarray(cap, float),
         }
     )
-    old_geom = _site_points(have).to_crs(crs).to_numpy()
+    old_geom = _data.site_points(have).to_crs(crs).to_numpy()
     label = (
         screened["cell_id"].astype(str)
         if "cell_id" in screened.columns
         else pd.Series(screened.index.astype(str), index=screened.index)
     )
     new_area = site_area_m2 if kind == "shelter" else np.nan
-    new_cap = site_area_m2 / places if kind == "shelter" else np.nan
+    new_cap = np.floor(site_area_m2 / places) if kind == "shelter" else np.nan
     new = pd.DataFrame(
         {
             "facility_id": ("new-" + label).to_numpy(),
@@ -1465,7 +1384,7 @@ def _sites_table(
             "capacity": new_cap,
         }
     )
-    new_geom = _site_points(screened).to_crs(crs).to_numpy()
+    new_geom = _data.site_points(screened).to_crs(crs).to_numpy()
     table = pd.concat([old, new], ignore_index=True)
     table.index = pd.Index(table["facility_id"], name="site")
     if table.index.duplicated().any():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -510,14 +512,36 @@ def test_propose_sites_adds_coverage(road: RoadNetwork) -> None:
 
 
 @pytest.mark.slow
-def test_baise_proposal_raises_coverage(data_dir: object) -> None:
-    from pathlib import Path
-
+def test_baise_proposal_raises_coverage(data_dir: Path, tmp_path: Path) -> None:
+    if not (data_dir / "boundaries" / "roads.gpkg").is_file():
+        pytest.skip("the default Baise dataset is not built")
     from riskmap.config import load_config
     from riskmap.pipeline import run
 
-    if not (Path(str(data_dir)) / "boundaries" / "roads.gpkg").is_file():
-        pytest.skip("the default Baise dataset is not built")
-    pytest.skip("filled in below once the run is fast enough")
+    # A coarse 3 km run keeps the test to a few minutes.
     cfg = load_config()
-    run(cfg)
+    cfg.run.cell_size_m = 3000.0
+    cfg.risk.classification = "quantile"
+    result = run(cfg, out_dir=tmp_path)
+    roads = gpd.read_file(cfg.data_path(cfg.layers.roads.path), layer="roads")
+    network = RoadNetwork.from_lines(
+        roads,
+        crs=result.grid.crs,
+        speeds=cfg.network.speeds_kmh,
+        class_field="highway",
+        join_tolerance_m=cfg.network.join_tolerance_m,
+    )
+    proposal = propose_sites(result.grid, result.facilities, network, p=10)
+
+    # "Before" agrees with the run's own shelter reach, and rises after.
+    cov = proposal.coverage.loc["all"]
+    grid = result.grid
+    reached = grid["population"].where(grid["t_shelter_min"] <= 60.0, 0.0).sum()
+    assert cov["share_before"] == pytest.approx(
+        reached / grid["population"].sum(), abs=0.01
+    )
+    assert cov["share_after"] > cov["share_before"] + 0.01
+    layer = proposal.sites
+    assert int(layer["new"].sum()) == 10
+    assert layer.crs.to_epsg() == 4326
+    assert layer.loc[layer["new"], "assigned_population"].gt(0).all()
