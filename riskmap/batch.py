@@ -430,7 +430,7 @@ def run_inputs(
             warnings.filterwarnings(
                 "ignore", "The GeoSeries you are attempting to plot is empty"
             )
-            result.files.extend(pl._write_maps_and_report(result))
+            result.files.extend(pl._write_maps_and_report(result, cfg))
     return result
 
 
@@ -488,6 +488,8 @@ def _reach(
                 crs=grid.crs,
                 speeds=cfg.network.speeds_kmh,
                 class_field=spec.class_field if spec else None,
+                speed_field=spec.speed_field if spec else None,
+                oneway_field=spec.oneway_field if spec else None,
                 join_tolerance_m=cfg.network.join_tolerance_m,
             )
         except NetworkError as exc:
@@ -780,6 +782,8 @@ def _client(
         with Client(scheduler) as client:
             yield client
         return
+    # Worker processes listen on the loopback only; threads need no port.
+    where = {"host": "127.0.0.1"} if processes else {}
     with (
         LocalCluster(
             n_workers=workers,
@@ -787,7 +791,7 @@ def _client(
             processes=processes,
             memory_limit=memory_limit,
             dashboard_address=None,
-            host="127.0.0.1",
+            **where,
         ) as cluster,
         Client(cluster) as client,
     ):
