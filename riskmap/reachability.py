@@ -61,6 +61,7 @@ __all__ = [
     "od_matrix",
     "relief_time",
     "service_areas",
+    "uncovered",
 ]
 
 logger = logging.getLogger(__name__)
@@ -880,6 +881,60 @@ def coverage(
             out[f"pop_within_{threshold:g}"] / total
         ).fillna(0.0)
     return out
+
+
+def uncovered(
+    population: pd.DataFrame,
+    times: pd.Series,
+    threshold_min: float,
+    *,
+    where: pd.Series | None = None,
+    population_field: str = "population",
+) -> pd.DataFrame:
+    """List the origins not reached within a time, most people first.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        One row per origin with ``population_field``.
+    times : pandas.Series
+        Minutes per origin, aligned on the index.
+    threshold_min : float
+        The limit.
+    where : pandas.Series of bool, optional
+        Restrict the list, e.g. ``grid["risk_class"] >= 4`` for high risk.
+    population_field : str, default "population"
+        Column with the people per origin.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``population`` that are not reached (and match
+        ``where``), with a ``time_min`` column, sorted by population.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cells = pd.DataFrame({"population": [100, 50, 10]})
+    >>> t = pd.Series([5.0, 40.0, float("inf")])
+    >>> uncovered(cells, t, 30).index.tolist()
+    [1, 2]
+    >>> uncovered(cells, t, 30, where=pd.Series([True, False, True])).index.tolist()
+    [2]
+    """
+    if population_field not in population.columns:
+        raise FieldError(
+            "the population column is missing",
+            field=population_field,
+            fix=f"pick one of {list(population.columns)}",
+        )
+    t = pd.to_numeric(times.reindex(population.index), errors="coerce").fillna(np.inf)
+    out = population.assign(time_min=t)
+    keep = (t > threshold_min).to_numpy(copy=True)
+    if where is not None:
+        keep &= where.reindex(population.index).fillna(False).to_numpy(bool)
+    out = out[keep]
+    return out.sort_values(population_field, ascending=False, kind="stable")
 
 
 # -- capacity ---------------------------------------------------------------

@@ -29,6 +29,7 @@ from riskmap.reachability import (
     od_matrix,
     relief_time,
     service_areas,
+    uncovered,
 )
 
 UTM = "EPSG:32648"
@@ -176,6 +177,12 @@ def test_random_graphs_match_networkx(case) -> None:
     net = RoadNetwork.from_edges(xy, u, v, length, crs=UTM, oneway=oneway)
     graph = reference_graph(u, v, length, oneway)
     check_against_networkx(net, graph, fac, list(range(n)), direction)
+    # the full matrix agrees with the nearest facility, row by row
+    pts, fpts = at_nodes(net, range(n)), at_nodes(net, fac)
+    opts = {"direction": direction, "snap_to": "node", "max_snap_m": 1.0}
+    od = od_matrix(net, pts, fpts, **opts).to_numpy()
+    nearest = nearest_facility(net, pts, fpts, **opts)["time_min"].to_numpy()
+    assert np.array_equal(od.min(axis=1), nearest)
 
 
 def test_access_legs_and_edge_snapping_hand_computed() -> None:
@@ -431,6 +438,36 @@ def test_service_areas_reach_along_the_road() -> None:
     both = areas[(areas["facility"] == "all") & (areas["threshold_min"] == 2)]
     assert both.geometry.iloc[0].contains(Point(6000, 150))
     assert (areas["area_km2"] > 0).all()
+
+
+def test_uncovered_lists_high_risk_first() -> None:
+    cells = pd.DataFrame(
+        {"population": [5.0, 80.0, 30.0, 7.0], "risk_class": [5, 5, 1, 4]},
+        index=["a", "b", "c", "d"],
+    )
+    times = pd.Series({"a": 200.0, "b": np.inf, "c": 500.0, "d": 10.0})
+    got = uncovered(cells, times, 60, where=cells["risk_class"] >= 4)
+    assert got.index.tolist() == ["b", "a"]
+    assert got["time_min"].tolist() == [np.inf, 200.0]
+
+
+def test_service_areas_towards_a_one_way_facility() -> None:
+    # one-way road 0 -> 1 (1 km, 1 min); the shelter sits at node 1
+    net = RoadNetwork.from_edges(
+        np.array([[0, 0], [1000, 0]], float),
+        np.array([0]),
+        np.array([1]),
+        np.array([1000.0]),
+        crs=UTM,
+        oneway=np.array([1]),
+    )
+    fac = gpd.GeoSeries([Point(1000, 0)], index=["S"], crs=UTM)
+    towards = service_areas(net, fac, [2], direction="to_facility", per_facility=False)
+    away = service_areas(net, fac, [2], direction="from_facility", per_facility=False)
+    # node 0 can drive to the shelter in 1 min, but not be reached from it
+    assert towards.geometry.iloc[0].contains(Point(0, 50))
+    assert not away.geometry.iloc[0].contains(Point(0, 50))
+    assert towards["facility"].tolist() == ["all"]
 
 
 # -- disruption ---------------------------------------------------------------
