@@ -261,15 +261,27 @@ def _count_row(cols: IntArray, n: int) -> sparse.csr_matrix:
     )
 
 
-def _nearest_open(
+def nearest_open(
     pairs: Pairs, is_open: BoolArray
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """Each demand row's fastest open site among its pairs."""
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """Each demand row's fastest open site: row, site, share 1 and time."""
     ok = is_open[pairs.col]
-    row, col = pairs.row[ok], pairs.col[ok]
+    row, col, t = pairs.row[ok], pairs.col[ok], pairs.time[ok]
     first = np.ones(len(row), dtype=bool)
     first[1:] = row[1:] != row[:-1]
-    return row[first], col[first], np.ones(int(first.sum()))
+    return row[first], col[first], np.ones(int(first.sum())), t[first]
+
+
+def pair_time(pairs: Pairs, row: IntArray, col: IntArray) -> FloatArray:
+    """Stored time of given (row, col) pairs; NaN for pairs not stored."""
+    if len(pairs.row) == 0:
+        return np.full(len(row), np.nan)
+    key = pairs.row * pairs.n_cols + pairs.col
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    query = np.asarray(row, np.int64) * pairs.n_cols + np.asarray(col, np.int64)
+    pos = np.minimum(np.searchsorted(sorted_key, query), len(key) - 1)
+    return np.where(sorted_key[pos] == query, pairs.time[order][pos], np.nan)
 
 
 def _check_p(p: int | None, n_free: int) -> None:
@@ -354,7 +366,7 @@ def cover(
 
     is_open = x[:n_s] > 0.5
     objective = float(is_open.sum()) if p is None else obj + float(w[pre].sum())
-    fr, fc, fs = _nearest_open(pairs, is_open)
+    fr, fc, fs, _ = nearest_open(pairs, is_open)
     return Outcome(
         is_open, fr, fc, fs, objective, status, gap, build_s, solve_s, notes=notes
     )

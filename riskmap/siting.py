@@ -530,16 +530,9 @@ def _solution(
     pairs = problem.pairs
     if capacitated:
         fr, fc, fs = outcome.flow_row, outcome.flow_col, outcome.flow_share
+        ft = models.pair_time(pairs, fr, fc)
     else:
-        fr, fc, fs = models._nearest_open(pairs, outcome.open)
-    lookup = pd.Series(
-        pairs.time, index=pd.MultiIndex.from_arrays([pairs.row, pairs.col])
-    )
-    ft = (
-        lookup.reindex(pd.MultiIndex.from_arrays([fr, fc])).to_numpy(float)
-        if len(fr)
-        else np.empty(0)
-    )
+        fr, fc, fs, ft = models.nearest_open(pairs, outcome.open)
     assignment = pd.DataFrame(
         {
             "demand": problem.demand.index.to_numpy()[fr],
