@@ -612,6 +612,8 @@ def relief_time(
     ------
     FieldError
         If ``level_field`` is missing or no depot has a listed level.
+    LayerError
+        If depot index labels repeat.
 
     Examples
     --------
@@ -634,6 +636,12 @@ def relief_time(
             layer="depots",
             field=level_field,
             fix=f"add it (values {list(levels)}) or pass level_field=",
+        )
+    if not depots.index.is_unique:
+        raise LayerError(
+            "depot index labels repeat, so a depot cannot be named",
+            layer="depots",
+            fix="index the layer by a unique id, e.g. depots.set_index('facility_id')",
         )
     handling = dict(DEFAULT_HANDLING_H if handling_h is None else handling_h)
     present = [lv for lv in levels if (depots[level_field] == lv).any()]
@@ -1210,17 +1218,19 @@ def disrupt(
     values = _hazard_at(np.asarray(points), network, hazard, column)
     flag = values >= threshold
 
-    # Rebuild the edge table piece run by piece run.
+    # Split the affected edges run by run; the others stay as they are.
+    bad_per_edge = np.bincount(owner, weights=flag, minlength=len(edges))
+    affected = np.flatnonzero(bad_per_edge > 0)
+    kept = edges.drop(index=affected)
+    if "state" not in kept.columns:
+        kept = kept.assign(state="open")
+    kept = kept.assign(_order=kept.index.to_numpy(float))
     node_xy = [network.node_xy]
     next_node = network.n_nodes
     rows: list[dict[str, Any]] = []
-    bad_per_edge = np.bincount(owner, weights=flag, minlength=len(edges))
     cols = [c for c in edges.columns if c != "geometry"]
-    records = edges[cols].to_dict("records")
-    for i, rec in enumerate(records):
-        if bad_per_edge[i] == 0:
-            rows.append({**rec, "state": "open", "geometry": geoms[i]})
-            continue
+    records = edges.iloc[affected][cols].to_dict("records")
+    for i, rec in zip(affected, records, strict=True):
         f = flag[start[i] : start[i] + pieces[i]]
         cuts = np.flatnonzero(f[1:] != f[:-1]) + 1
         run_start = np.concatenate([[0], cuts])
@@ -1236,12 +1246,18 @@ def disrupt(
             a, b = float(bounds[k]), float(bounds[k + 1])
             hazardous = bool(f[run_start[k]])
             piece = _piece(rec, a, b, length[i], hazardous, mode, factor)
-            piece.update(u=ends[k], v=ends[k + 1])
+            piece.update(u=ends[k], v=ends[k + 1], _order=i + a)
             piece["geometry"] = substring(geoms[i], a, b, normalized=True)
             rows.append(piece)
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=network.crs)
-    counts = out["state"].value_counts().to_dict()
-    logger.info("disruption: %s road pieces", counts)
+    split = gpd.GeoDataFrame(
+        rows, columns=list(kept.columns), geometry="geometry", crs=network.crs
+    )
+    out = pd.concat([kept, split], ignore_index=True)
+    out = out.sort_values("_order", kind="stable").drop(columns="_order")
+    out = gpd.GeoDataFrame(
+        out.reset_index(drop=True), geometry="geometry", crs=network.crs
+    )
+    logger.info("disruption: %s road pieces", out["state"].value_counts().to_dict())
     return RoadNetwork(np.vstack(node_xy), out, network.crs)
 
 
@@ -1261,9 +1277,11 @@ def _piece(
     scale = share * (factor if hazardous and mode == "slow" else 1.0)
     for key in ("time_fw_min", "time_bw_min"):
         piece[key] = np.inf if hazardous and mode == "close" else rec[key] * scale
-    piece["state"] = (
-        ("closed" if mode == "close" else "slowed") if hazardous else "open"
-    )
+    before = rec.get("state", "open")
+    if hazardous and before != "closed":
+        piece["state"] = "closed" if mode == "close" else "slowed"
+    else:
+        piece["state"] = before
     return piece
 
 

@@ -16,7 +16,7 @@ from pyproj import Geod
 from rasterio.transform import from_origin
 from shapely import Point, box
 
-from riskmap.errors import FieldError, NetworkError
+from riskmap.errors import FieldError, LayerError, NetworkError
 from riskmap.network import RoadNetwork
 from riskmap.reachability import (
     assign_capacity,
@@ -533,6 +533,29 @@ def test_disrupt_slows_with_raster(tmp_path: Path) -> None:
         slow, at_nodes(slow, [2]), at_nodes(slow, [0]), snap_to="node", max_snap_m=1
     )
     assert got["time_min"].iloc[0] == pytest.approx(0.5 + 1.5 + 1.0)
+
+
+def test_disrupt_keeps_earlier_closures_and_untouched_roads() -> None:
+    shut = close_edges(line_network(), gpd.GeoSeries([box(400, -5, 600, 5)], crs=UTM))
+    calm = gpd.GeoDataFrame({"h": [0.0]}, geometry=[box(0, -50, 2000, 50)], crs=UTM)
+    again = disrupt(shut, calm, column="h", threshold=0.5)
+    assert again.edges["state"].tolist() == ["closed", "open"]
+    assert again.matrix.nnz == 2
+    half = gpd.GeoDataFrame({"h": [1.0]}, geometry=[box(0, -50, 500, 50)], crs=UTM)
+    slowed = disrupt(shut, half, column="h", threshold=0.5, mode="slow")
+    assert slowed.edges["state"].tolist() == ["closed", "closed", "open"]
+    assert np.isinf(slowed.edges["time_fw_min"].iloc[:2]).all()
+
+
+def test_relief_time_needs_unique_depot_labels() -> None:
+    depots = gpd.GeoDataFrame(
+        {"level": ["city", "county"]},
+        geometry=[Point(0, 0)] * 2,
+        index=["A", "A"],
+        crs=UTM,
+    )
+    with pytest.raises(LayerError, match="labels repeat"):
+        relief_time(line_network(), depots, depots)
 
 
 def test_close_edges_by_hand() -> None:
