@@ -493,33 +493,46 @@ def p_median(
     keeps the placeholder at ``unreachable_min`` (the search cutoff).
     With ``single_source`` every demand goes whole to one site (spopt's
     capacitated p-median); otherwise capacity may split it.
+
+    Without capacities two exact reductions apply: a demand never uses a
+    site slower than its fastest fixed site, so those pairs are dropped,
+    and a demand whose fastest site is fixed is settled before the model
+    (its cost is a constant of the objective).
     """
     started = time.perf_counter()
     free = ~fixed
     _check_p(p, int(free.sum()))
     w = np.asarray(weight, float)
     live = w[pairs.row] > 0
+    first_fixed = _first_fixed(pairs.row, pairs.col, fixed)
+    if capacity is None and fixed.any():
+        # Without capacities nobody travels past their fastest fixed site.
+        limit = np.full(pairs.n_rows, np.inf)
+        limit[pairs.row[first_fixed]] = pairs.time[first_fixed]
+        live &= pairs.time <= limit[pairs.row]
     pr, pc, pt = pairs.row[live], pairs.col[live], pairs.time[live]
+    first_fixed = first_fixed[live]
     start = np.zeros(pairs.n_rows + 1, dtype=np.int64)
     np.cumsum(np.bincount(pr, minlength=pairs.n_rows), out=start[1:])
     n_pairs = np.diff(start)
-    rows = np.flatnonzero((w > 0) & (n_pairs > 0))
+    rank = np.arange(len(pr)) - start[pr]
     if unreachable_min is None:
         unreachable_min = 10.0 * float(pt.max(initial=1.0))
-    rank = np.arange(len(pr)) - start[pr]
-    first_fixed = np.zeros(len(pr), dtype=bool)
-    if fixed.any():
-        fx = np.flatnonzero(fixed[pc])
-        seen = np.ones(len(fx), dtype=bool)
-        seen[1:] = pr[fx][1:] != pr[fx][:-1]
-        first_fixed[fx[seen]] = True
+
+    # Rows whose fastest site is fixed are settled and leave the model.
+    settled_pair = (rank == 0) & fixed[pc] & (capacity is None)
+    settled = np.zeros(pairs.n_rows, dtype=bool)
+    settled[pr[settled_pair]] = True
+    constant = float((w[pr] * pt)[settled_pair].sum())
+    rows = np.flatnonzero((w > 0) & (n_pairs > 0) & ~settled)
+    in_model = np.zeros(pairs.n_rows, dtype=bool)
+    in_model[rows] = True
 
     kk = np.full(pairs.n_rows, max(int(k), 1), dtype=np.int64)
     total_build = 0.0
     total_solve = 0.0
     for rounds in range(1, max_rounds + 1):
-        use = (rank < kk[pr]) | first_fixed
-        use &= np.isin(pr, rows)
+        use = ((rank < kk[pr]) | first_fixed) & in_model[pr]
         bound = np.where(
             kk[rows] < n_pairs[rows],
             pt[np.minimum(start[rows] + kk[rows], len(pt) - 1)],
@@ -553,10 +566,10 @@ def p_median(
     pos = share > 1e-9
     return Outcome(
         is_open,
-        pr[use][pos],
-        pc[use][pos],
-        share[pos],
-        obj,
+        np.concatenate([pr[use][pos], pr[settled_pair]]),
+        np.concatenate([pc[use][pos], pc[settled_pair]]),
+        np.concatenate([share[pos], np.ones(int(settled_pair.sum()))]),
+        obj + constant,
         status,
         gap,
         total_build,
@@ -564,6 +577,17 @@ def p_median(
         rounds=rounds,
         notes=notes,
     )
+
+
+def _first_fixed(row: IntArray, col: IntArray, fixed: BoolArray) -> BoolArray:
+    """Mark each row's first (fastest) pair to a fixed site."""
+    out = np.zeros(len(row), dtype=bool)
+    fx = np.flatnonzero(fixed[col])
+    if len(fx):
+        seen = np.ones(len(fx), dtype=bool)
+        seen[1:] = row[fx][1:] != row[fx][:-1]
+        out[fx[seen]] = True
+    return out
 
 
 def _p_median_mip(
