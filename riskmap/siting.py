@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -383,19 +384,26 @@ class SitingProblem:
         n_d, n_s = len(demand), len(sites)
         chunk = max(1, int(chunk_mb * 1e6 // (8 * max(n_d, 1))))
         kept = _data.Fastest(n_d, max_sites_per_demand)
-        for first in range(0, n_s, chunk):
-            block = od_matrix(
-                network,
-                d_pts,
-                s_pts.iloc[first : first + chunk],
-                direction=direction,
-                max_snap_m=max_snap_m,
-                access_speed_kmh=access_speed_kmh,
-                cutoff_min=cutoff_min,
-            ).to_numpy(float)
-            block = np.where(block <= cutoff_min, block, np.inf)
-            kept.add(block, first)
-            logger.debug("searched sites %d-%d of %d", first, first + chunk, n_s)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for first in range(0, n_s, chunk):
+                block = od_matrix(
+                    network,
+                    d_pts,
+                    s_pts.iloc[first : first + chunk],
+                    direction=direction,
+                    max_snap_m=max_snap_m,
+                    access_speed_kmh=access_speed_kmh,
+                    cutoff_min=cutoff_min,
+                ).to_numpy(float)
+                block = np.where(block <= cutoff_min, block, np.inf)
+                kept.add(block, first)
+                logger.debug("searched sites %d-%d of %d", first, first + chunk, n_s)
+        # Each chunk repeats the same snapping warnings: give them once.
+        for message, category in dict.fromkeys(
+            (str(w.message), w.category) for w in caught
+        ):
+            warnings.warn(message, category, stacklevel=2)
         pairs = models.Pairs.build(*kept.arrays(), n_d, n_s)
         population = (
             demand[population_field] if population_field in demand.columns else None

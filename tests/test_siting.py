@@ -467,6 +467,23 @@ def test_problem_from_network_matches_od_matrix(road: RoadNetwork) -> None:
     assert nearest.times()["site"].tolist() == ["S0", "S1", "S2"]
 
 
+def test_snapping_warning_is_given_once(road: RoadNetwork) -> None:
+    demand = gpd.GeoDataFrame(
+        {"population": [10.0, 20.0]},
+        geometry=[Point(1000, 500), Point(9000, 9000)],
+        crs=UTM,
+    )
+    sites = gpd.GeoDataFrame(
+        geometry=[Point(x, 0) for x in range(0, 20001, 5000)], crs=UTM
+    )
+    with pytest.warns(UserWarning, match=r"1 of 2 \w+ lie farther") as record:
+        prob = SitingProblem.from_network(
+            road, demand, sites, cutoff_min=60.0, max_snap_m=2000, chunk_mb=1e-5
+        )
+    assert len(record) == 1
+    assert set(prob.pairs.row.tolist()) == {0}
+
+
 def test_propose_sites_adds_coverage(road: RoadNetwork) -> None:
     grid = cells()
     grid.loc[grid["cell_id"].isin(["r0c2", "r0c17", "r0c18"]), "population"] = [
@@ -512,6 +529,7 @@ def test_propose_sites_adds_coverage(road: RoadNetwork) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:.*farther than max_snap_m:UserWarning")
 def test_baise_proposal_raises_coverage(data_dir: Path, tmp_path: Path) -> None:
     if not (data_dir / "boundaries" / "roads.gpkg").is_file():
         pytest.skip("the default Baise dataset is not built")
