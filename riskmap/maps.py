@@ -1012,7 +1012,12 @@ def city_map(
     tiles, attribution : str, optional
         A tile URL template (a planner's own or Tianditu server, with its
         key) and its attribution. By default no tiles are loaded and the map
-        works offline.
+        works offline. Tiles must be in Web Mercator on WGS-84 or CGCS2000
+        (Tianditu's ``*_w`` layers, e.g. ``https://t0.tianditu.gov.cn/
+        vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec
+        &STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}
+        &TILEROW={y}&TILECOL={x}&tk=KEY``); Amap (GCJ-02) or Baidu (BD-09)
+        tiles would sit several hundred metres off the layers.
     shelter_reach_min, relief_h, air_min : float
         Limits of the coverage layers: minutes to a shelter, hours for
         relief, minutes for the helicopter.
