@@ -656,22 +656,25 @@ class _PointLayer(MacroElement):
 
 
 class _Labels(MacroElement):
-    """Permanent text labels (county names) drawn as plain text."""
+    """Permanent text labels (county or township names) drawn as plain text."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
 {{ this.points }}.forEach(function (p) {
   L.marker([p.lat, p.lon], {interactive: false, keyboard: false,
-    icon: L.divIcon({className: "rm-label", html: riskmap.text(p.text),
+    icon: L.divIcon({className: {{ this.css_class }}, html: riskmap.text(p.text),
                      iconSize: null})}).addTo({{ this._parent.get_name() }});
 });
 {% endmacro %}"""
     )
 
-    def __init__(self, points: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, points: list[dict[str, Any]], css_class: str = "rm-label"
+    ) -> None:
         super().__init__()
         self._name = "Labels"
         self.points = _js_json(points)
+        self.css_class = json.dumps(css_class)
 
 
 class _HtmlBox(MacroElement):
@@ -801,6 +804,23 @@ def _add_county_names(
     ]
     group = folium.FeatureGroup(name="区县名称 County names", show=True)
     _Labels(points).add_to(group)
+    group.add_to(m)
+
+
+def _add_places(m: folium.Map, places: gpd.GeoDataFrame, *, show: bool) -> None:
+    """County seats and townships as small labelled dots."""
+    places = _to_wgs84(places, "places")
+    points = [
+        {
+            "lon": round(float(geom.x), 5),
+            "lat": round(float(geom.y), 5),
+            "text": str(_plain(name) or ""),
+        }
+        for geom, name in zip(places.geometry, places["name"], strict=True)
+        if geom is not None and not geom.is_empty
+    ]
+    group = folium.FeatureGroup(name="乡镇 Townships", show=show)
+    _Labels(points, css_class="rm-place").add_to(group)
     group.add_to(m)
 
 
@@ -988,6 +1008,7 @@ def city_map(
     grid: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     *,
+    places: gpd.GeoDataFrame | None = None,
     title: str = "百色市灾害风险图 Baise disaster-risk map",
     tiles: str | None = None,
     attribution: str | None = None,
@@ -1007,6 +1028,9 @@ def city_map(
     facilities : GeoDataFrame
         Points with ``name`` and ``kind`` (shelter, depot, reserve_centre,
         heli_base); other columns are shown in the popups.
+    places : GeoDataFrame, optional
+        County seats and townships (``name``, points) for a label layer,
+        off by default on the city map and on for a county.
     title : str
         Title shown at the top of the map (plain text).
     tiles, attribution : str, optional
@@ -1053,6 +1077,8 @@ def city_map(
         relief_h=relief_h, air_min=air_min,
     )  # fmt: skip
     _add_county_layers(m, counties, geoms, focus=None)
+    if places is not None and not places.empty:
+        _add_places(m, places, show=False)
     names = dict(zip(counties["adcode"], counties["name"].astype(str), strict=True))
     _add_facility_layers(m, facilities, names)
     return _finish(m, facilities["kind"].astype(str).unique())
@@ -1064,6 +1090,7 @@ def county_map(
     grid: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     *,
+    places: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     tiles: str | None = None,
     attribution: str | None = None,
@@ -1114,6 +1141,10 @@ def county_map(
         relief_h=relief_h, air_min=air_min,
     )  # fmt: skip
     _add_county_layers(m, counties, geoms, focus=adcode)
+    if places is not None and "adcode" in places.columns:
+        places = places[places["adcode"].astype(str) == adcode]
+    if places is not None and not places.empty:
+        _add_places(m, places, show=True)
     shared = facilities["kind"].astype(str).isin(["reserve_centre", "heli_base"])
     own = facilities.get("adcode", pd.Series("", index=facilities.index)).astype(str)
     chosen = facilities[(own == adcode) | shared]

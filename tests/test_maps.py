@@ -284,3 +284,19 @@ def test_county_map_without_neighbours_or_facilities(tmp_path: Path) -> None:
     m = county_map("451003", alone, cells, facilities.iloc[0:0])
     page = save_map(m, tmp_path / "alone.html").read_text(encoding="utf-8")
     assert external_references(page) == []
+
+
+def test_township_labels_are_text_and_limited_to_the_county(
+    layers, tmp_path: Path
+) -> None:
+    counties, grid, facilities = layers
+    places = gpd.GeoDataFrame(
+        {"name": ["<i>百城街道</i>", "四塘镇"], "adcode": ["451002", "451003"]},
+        geometry=gpd.points_from_xy([106.59, 106.65], [23.90, 23.92]),
+        crs=4326,
+    )
+    m = county_map("451002", counties, grid, facilities, places=places)
+    page = save_map(m, tmp_path / "p.html").read_text(encoding="utf-8")
+    assert in_page("乡镇 Townships", page)
+    assert "\\u003ci\\u003e百城街道" in page
+    assert "四塘镇" not in page
