@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -200,9 +200,16 @@ def _solve_scipy(
 
 
 def _run(
-    mip: _MIP, time_limit_s: float | None, mip_gap: float, started: float
+    mip: _MIP,
+    time_limit_s: float | None,
+    mip_gap: float,
+    started: float,
+    unit: IntArray | None = None,
+    fixed: BoolArray | None = None,
 ) -> tuple[FloatArray, float, str, float, float, float]:
     """Solve and time: x, objective, status, gap, build and solve seconds."""
+    if unit is not None and fixed is not None:
+        mip = _with_unit_rows(mip, unit, fixed)
     built = time.perf_counter()
     x, obj, status, gap = _solve(mip, time_limit_s, mip_gap)
     done = time.perf_counter()
@@ -215,6 +222,33 @@ def _run(
         status,
     )
     return x, obj, status, gap, built - started, done - built
+
+
+def units_needing_a_site(unit: IntArray, fixed: BoolArray) -> IntArray:
+    """Unit numbers (>= 0) that have candidate sites but no fixed site."""
+    has = unit >= 0
+    return np.setdiff1d(np.unique(unit[has]), np.unique(unit[has & fixed]))
+
+
+def _with_unit_rows(mip: _MIP, unit: IntArray, fixed: BoolArray) -> _MIP:
+    """Add one row per unit without a fixed site: open one of its sites.
+
+    Sites are the model's first ``len(unit)`` columns in every model.
+    """
+    need = units_needing_a_site(unit, fixed)
+    if len(need) == 0:
+        return mip
+    sel = np.flatnonzero(np.isin(unit, need) & ~fixed)
+    rows = np.searchsorted(need, unit[sel])
+    extra = sparse.csr_matrix(
+        (np.ones(len(sel)), (rows, sel)), shape=(len(need), mip.a.shape[1])
+    )
+    return replace(
+        mip,
+        a=sparse.vstack([mip.a, extra]).tocsr(),
+        row_lb=np.concatenate([mip.row_lb, np.ones(len(need))]),
+        row_ub=np.concatenate([mip.row_ub, np.full(len(need), np.inf)]),
+    )
 
 
 # -- helpers ------------------------------------------------------------------
@@ -284,12 +318,21 @@ def pair_time(pairs: Pairs, row: IntArray, col: IntArray) -> FloatArray:
     return np.where(sorted_key[pos] == query, pairs.time[order][pos], np.nan)
 
 
-def _check_p(p: int | None, n_free: int) -> None:
+def _check_p(
+    p: int | None, n_free: int, unit: IntArray | None, fixed: BoolArray
+) -> None:
     if p is not None and not 0 <= p <= n_free:
         raise RiskmapError(
             f"p={p} new sites were asked for but {n_free} candidate sites are "
             f"available. Fix: pass p between 0 and {n_free}, or add candidates."
         )
+    if p is not None and unit is not None:
+        need = len(units_needing_a_site(unit, fixed))
+        if need > p:
+            raise RiskmapError(
+                f"{need} units have no existing site, so one new site each needs "
+                f"p >= {need}, got p={p}. Fix: raise p or drop the per-unit rule."
+            )
 
 
 # -- coverage models ------------------------------------------------------------
@@ -302,6 +345,7 @@ def cover(
     *,
     p: int | None,
     capacity: FloatArray | None = None,
+    unit: IntArray | None = None,
     time_limit_s: float | None = None,
     mip_gap: float = 0.0,
 ) -> Outcome:
@@ -312,13 +356,13 @@ def cover(
     started = time.perf_counter()
     n_s = pairs.n_cols
     free = ~fixed
-    _check_p(p, int(free.sum()))
+    _check_p(p, int(free.sum()), unit, fixed)
     w = np.asarray(weight, float)
     useful = w[pairs.row] > 0
     pr, pc = pairs.row[useful], pairs.col[useful]
     if capacity is not None:
         return _cover_capacitated(
-            pairs, pr, pc, w, fixed, p, capacity, time_limit_s, mip_gap, started
+            pairs, pr, pc, w, fixed, p, capacity, unit, time_limit_s, mip_gap, started
         )
 
     # Demand already within reach of a fixed site stays covered for free.
@@ -362,7 +406,9 @@ def cover(
         c = np.concatenate([np.zeros(n_s), g_weight])
         maximize = True
     mip = _MIP(c, a, row_lb, row_ub, col_lb, col_ub, integer, maximize)
-    x, obj, status, gap, build_s, solve_s = _run(mip, time_limit_s, mip_gap, started)
+    x, obj, status, gap, build_s, solve_s = _run(
+        mip, time_limit_s, mip_gap, started, unit, fixed
+    )
 
     is_open = x[:n_s] > 0.5
     objective = float(is_open.sum()) if p is None else obj + float(w[pre].sum())
@@ -380,6 +426,7 @@ def _cover_capacitated(
     fixed: BoolArray,
     p: int | None,
     capacity: FloatArray,
+    unit: IntArray | None,
     time_limit_s: float | None,
     mip_gap: float,
     started: float,
@@ -432,7 +479,9 @@ def _cover_capacitated(
         np.concatenate([np.ones(n_s, bool), np.zeros(n_z, bool)]),
         maximize=p is not None,
     )
-    x, obj, status, gap, build_s, solve_s = _run(mip, time_limit_s, mip_gap, started)
+    x, obj, status, gap, build_s, solve_s = _run(
+        mip, time_limit_s, mip_gap, started, unit, fixed
+    )
 
     is_open = x[:n_s] > 0.5
     share = x[n_s:]
@@ -477,6 +526,7 @@ def p_median(
     k: int = 10,
     capacity: FloatArray | None = None,
     single_source: bool = False,
+    unit: IntArray | None = None,
     unreachable_min: float | None = None,
     max_rounds: int = 8,
     time_limit_s: float | None = None,
@@ -501,7 +551,7 @@ def p_median(
     """
     started = time.perf_counter()
     free = ~fixed
-    _check_p(p, int(free.sum()))
+    _check_p(p, int(free.sum()), unit, fixed)
     w = np.asarray(weight, float)
     live = w[pairs.row] > 0
     first_fixed = _first_fixed(pairs.row, pairs.col, fixed)
@@ -544,7 +594,7 @@ def p_median(
         if single_source:
             mip.integer[:] = True
         x, obj, status, gap, build_s, solve_s = _run(
-            mip, time_limit_s, mip_gap, started
+            mip, time_limit_s, mip_gap, started, unit, fixed
         )
         total_build += build_s
         total_solve += solve_s

@@ -423,7 +423,14 @@ class SitingProblem:
             else None
         )
         site_table = _data.site_frame(sites.index, fixed, capacity)
-        site_table = gpd.GeoDataFrame(site_table, geometry=s_pts, crs=s_pts.crs)
+        other = sites.drop(
+            columns=[sites.geometry.name, *site_table.columns], errors="ignore"
+        )
+        site_table = gpd.GeoDataFrame(
+            pd.concat([site_table, pd.DataFrame(other)], axis=1),
+            geometry=s_pts,
+            crs=s_pts.crs,
+        )
         elapsed = time.perf_counter() - started
         logger.info(
             "travel times: %d demand units x %d sites, %d pairs within %g min "
@@ -610,6 +617,16 @@ def _coverage(
     }
 
 
+def _unit_codes(
+    problem: SitingProblem, each_unit: pd.Series | None
+) -> NDArray[np.int64] | None:
+    """Integer unit of every site (-1 for none), or None without the rule."""
+    if each_unit is None:
+        return None
+    codes, _ = pd.factorize(each_unit.reindex(problem.sites.index))
+    return np.asarray(codes, dtype=np.int64)
+
+
 def _check_threshold(problem: SitingProblem, threshold_min: float) -> None:
     if threshold_min <= 0:
         raise RiskmapError(
@@ -630,6 +647,7 @@ def solve_lscp(
     threshold_min: float,
     *,
     capacitated: bool = False,
+    each_unit: pd.Series | None = None,
     time_limit_s: float | None = None,
     mip_gap: float = 0.0,
 ) -> SitingSolution:
@@ -649,6 +667,10 @@ def solve_lscp(
         Coverage time, minutes.
     capacitated : bool, default False
         Respect the sites' ``capacity``.
+    each_unit : pandas.Series, optional
+        Unit (county or township) of each site, by site label: every unit
+        without a fixed site gets at least one new site, the plan's rule
+        of one shelter per township. Sites without a unit are free.
     time_limit_s : float, optional
         Stop the solver after this many seconds (the best solution found
         is returned, with its gap).
@@ -681,6 +703,7 @@ def solve_lscp(
         problem.sites["fixed"].to_numpy(),
         p=None,
         capacity=_capacity(problem, capacitated),
+        unit=_unit_codes(problem, each_unit),
         time_limit_s=time_limit_s,
         mip_gap=mip_gap,
     )
@@ -693,6 +716,7 @@ def solve_mclp(
     threshold_min: float,
     *,
     capacitated: bool = False,
+    each_unit: pd.Series | None = None,
     time_limit_s: float | None = None,
     mip_gap: float = 0.0,
 ) -> SitingSolution:
@@ -713,6 +737,8 @@ def solve_mclp(
         Coverage time, minutes.
     capacitated : bool, default False
         Respect the sites' ``capacity``.
+    each_unit : pandas.Series, optional
+        One open site per unit, as in :func:`solve_lscp`.
     time_limit_s, mip_gap
         As in :func:`solve_lscp`.
 
@@ -742,6 +768,7 @@ def solve_mclp(
         problem.sites["fixed"].to_numpy(),
         p=int(p),
         capacity=_capacity(problem, capacitated),
+        unit=_unit_codes(problem, each_unit),
         time_limit_s=time_limit_s,
         mip_gap=mip_gap,
     )
@@ -755,6 +782,7 @@ def solve_p_median(
     k: int = 10,
     capacitated: bool = False,
     single_source: bool = False,
+    each_unit: pd.Series | None = None,
     threshold_min: float | None = None,
     time_limit_s: float | None = None,
     mip_gap: float = 0.0,
@@ -783,6 +811,8 @@ def solve_p_median(
         With capacities, send each demand unit whole to one site (as
         spopt's capacitated p-median does) instead of splitting it; a
         harder model.
+    each_unit : pandas.Series, optional
+        One open site per unit, as in :func:`solve_lscp`.
     threshold_min : float, optional
         Report coverage before and after within this time.
     time_limit_s, mip_gap
@@ -811,6 +841,7 @@ def solve_p_median(
         p=int(p),
         k=k,
         capacity=_capacity(problem, capacitated),
+        unit=_unit_codes(problem, each_unit),
         single_source=single_source,
         unreachable_min=problem.cutoff_min,
         time_limit_s=time_limit_s,
@@ -1029,6 +1060,7 @@ def propose_sites(
     rules: SiteRules | None = None,
     major_hazards: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     capacitated: bool = False,
+    each_unit: bool = False,
     site_area_m2: float = 10000.0,
     m2_per_person: float = 2.0,
     sheltered_share: float = 0.15,
@@ -1080,6 +1112,10 @@ def propose_sites(
         Respect capacities: shelters hold ``area / (m2_per_person *
         sheltered_share)`` residents, new ones ``site_area_m2`` of area;
         depots use ``capacity_people``.
+    each_unit : bool, default False
+        Give every county (``adcode`` of the sites) without an existing
+        facility of the kind at least one new site; with ``p`` models,
+        ``p`` must be at least the number of such counties.
     site_area_m2 : float, default 10000
         Area of a new shelter (1 ha, the least for a fixed shelter by
         GB 50413-2007 §8.2.9).
@@ -1176,6 +1212,7 @@ def propose_sites(
     # Solve.
     opts: dict[str, Any] = {
         "capacitated": capacitated,
+        "each_unit": problem.sites["adcode"] if each_unit else None,
         "time_limit_s": time_limit_s,
         "mip_gap": mip_gap,
     }
@@ -1305,6 +1342,10 @@ def site_table(
     kind : {"shelter", "depot"}, default "shelter"
         Which facilities are kept: shelters, or depots and reserve
         centres.
+    each_unit : bool, default False
+        Give every county (``adcode`` of the sites) without an existing
+        facility of the kind at least one new site; with ``p`` models,
+        ``p`` must be at least the number of such counties.
     site_area_m2 : float, default 10000
         Area of a new shelter.
     m2_per_person, sheltered_share : float

@@ -104,6 +104,27 @@ def test_fixed_sites_stay_open_and_count() -> None:
     assert sorted(sol.new_sites) == ["A", "B", "C"]
 
 
+def test_each_unit_gets_a_site() -> None:
+    # Units: A and D in "north", B and C in "south". Unconstrained, the
+    # best pair is A+C; one site per unit keeps that, but fixing D in the
+    # north leaves only one free choice, which must be in the south.
+    units = pd.Series({"A": "north", "B": "south", "C": "south", "D": "north"})
+    sol = solve_mclp(hand_problem(), 2, 15, each_unit=units)
+    assert sorted(sol.new_sites) == ["A", "C"]
+    sol = solve_mclp(hand_problem(fixed=["D"]), 1, 15, each_unit=units)
+    assert list(sol.new_sites) == ["C"]
+    sol = solve_p_median(hand_problem(fixed=["A"]), 1, each_unit=units)
+    assert list(sol.new_sites) == ["C"]
+    units["B"] = "west"
+    sol = solve_lscp(hand_problem(), 15, each_unit=units)
+    assert sorted(sol.new_sites) == ["A", "B", "C"]
+    with pytest.raises(RiskmapError, match=r"3 units have no existing site"):
+        solve_mclp(hand_problem(), 2, 15, each_unit=units)
+    # Without the rule, MCLP p=1 with D fixed would pick A (150 people).
+    sol = solve_mclp(hand_problem(fixed=["D"]), 1, 15)
+    assert list(sol.new_sites) == ["A"]
+
+
 def test_capacitated_mclp_counts_only_what_fits() -> None:
     # A reaches 150 people but holds 120; C reaches 90 and holds 100.
     cap = pd.Series({"A": 120.0, "B": 100.0, "C": 100.0, "D": 200.0})
