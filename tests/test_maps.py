@@ -300,3 +300,34 @@ def test_township_labels_are_text_and_limited_to_the_county(
     assert in_page("乡镇 Townships", page)
     assert "\\u003ci\\u003e百城街道" in page
     assert "四塘镇" not in page
+
+
+def test_case28_names_and_times_reach_the_popups_unchanged(
+    cases_dir: Path, tmp_path: Path
+) -> None:
+    expected = json.loads((cases_dir / "EXPECTED.json").read_text("utf-8"))
+    case = next(v for k, v in expected.items() if "28" in k)
+    table = pd.read_csv(cases_dir / case["file"], dtype=str, keep_default_na=False)
+    facilities = gpd.GeoDataFrame(
+        {
+            "name": table["name"],
+            "kind": "shelter",
+            "adcode": table["county"],
+            "capacity_people": table["capacity"].astype("int64"),
+            "last_inspected": pd.to_datetime(table["last_inspected"]),
+        },
+        geometry=gpd.points_from_xy(
+            table["lon"].astype(float), table["lat"].astype(float)
+        ),
+        crs=4326,
+    )
+    points = json.loads(_js_json(_facility_points(facilities, {})))
+    assert [p["title"] for p in points] == case["names_exact"]
+    rows = [dict(p["rows"]) for p in points]
+    assert [r["last_inspected"] for r in rows] == case["last_inspected_iso"]
+    assert [r["所属区县 County"] for r in rows] == case["counties_exact"]
+
+    counties, grid, _ = _example_layers()
+    page = save_map(city_map(counties, grid, facilities), tmp_path / "c.html")
+    text = page.read_text(encoding="utf-8")
+    assert text.count("</script>") == text.count("<script")
