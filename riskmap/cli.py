@@ -9,6 +9,7 @@ rebuilds the default dataset from its registry packages.
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import sys
 from pathlib import Path
@@ -56,7 +57,10 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
 
 
 def _fmt(value: float, indicator: dict[str, object]) -> str:
-    return f"{value:.1%}" if indicator["unit"] == "share" else f"{value:.2f}"
+    if indicator["unit"] != "share":
+        return f"{value:.2f}"
+    # round down, so that 99.96 % is never shown as a failing 100.0 %
+    return f"{math.floor(value * 1000) / 10:.1f}%"
 
 
 def _fail(exc: Exception) -> None:
@@ -70,6 +74,9 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output folder.")
     ] = None,
+    maps: Annotated[
+        bool, typer.Option("--maps/--no-maps", help="Draw maps and the report.")
+    ] = True,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -81,7 +88,7 @@ def run(
     _exit_on_sigterm()
     try:
         cfg = load_config(config)
-        result = run_pipeline(cfg, out_dir=out, progress=not quiet)
+        result = run_pipeline(cfg, out_dir=out, progress=not quiet, maps=maps)
     except RiskmapError as exc:
         _fail(exc)
         return

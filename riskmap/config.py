@@ -199,9 +199,23 @@ class RiskSection(_Strict):
 
 class NetworkSection(_Strict):
     access_speed_kmh: float = Field(15.0, gt=0)
-    max_snap_m: float = Field(30000.0, gt=0)
+    max_snap_m: float = Field(60000.0, gt=0)
     join_tolerance_m: float = Field(50.0, ge=0)
-    speeds_kmh: dict[str, float] = {"major": 60.0, "other": 25.0}
+    slope_factor: bool = True
+    speeds_kmh: dict[str, float] = {
+        "expressway": 100.0,
+        "motorway": 100.0,
+        "national": 70.0,
+        "trunk": 70.0,
+        "provincial": 60.0,
+        "primary": 60.0,
+        "county": 45.0,
+        "secondary": 45.0,
+        "township": 35.0,
+        "tertiary": 35.0,
+        "major": 60.0,
+        "other": 25.0,
+    }
 
 
 class Standards(_Strict):

@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from rasterio.enums import Resampling
+from scipy.spatial import cKDTree
 from tqdm.auto import tqdm
 
 from riskmap import hazards as hz
@@ -184,7 +185,10 @@ def load_inputs(cfg: Config) -> Inputs:
 
     roads = _read_layer(cfg, layers.roads, "roads")
     facilities = _read_layer(
-        cfg, layers.facilities, "facilities", required_fields=["kind"]
+        cfg,
+        layers.facilities,
+        "facilities",
+        required_fields=["kind", "adcode", "level"],
     )
     fid = layers.facilities.id_field
     if fid and fid != "facility_id":
@@ -204,6 +208,15 @@ def load_inputs(cfg: Config) -> Inputs:
     quakes = None
     if layers.earthquakes is not None:
         quakes = _read_table(cfg, layers.earthquakes, "earthquakes")
+        for col in ("lon", "lat", "magnitude"):
+            if col not in quakes.columns:
+                raise FieldError(
+                    f"no column '{col}' among {list(quakes.columns)}",
+                    path=cfg.data_path(layers.earthquakes.path),
+                    layer="earthquakes",
+                    field=col,
+                    fix="name the columns lon, lat (WGS-84 degrees) and magnitude",
+                )
         for col in ("lon", "lat", "magnitude", "depth_km"):
             if col in quakes:
                 quakes[col] = pd.to_numeric(quakes[col], errors="coerce")
@@ -380,7 +393,11 @@ def _share(mask: pd.Series, weight: pd.Series, by: pd.Series) -> pd.Series:
 
 
 def run(
-    cfg: Config, *, out_dir: str | Path | None = None, progress: bool = False
+    cfg: Config,
+    *,
+    out_dir: str | Path | None = None,
+    progress: bool = False,
+    maps: bool = True,
 ) -> RunResult:
     """Run the whole analysis described by ``cfg`` and write its outputs.
 
@@ -392,6 +409,9 @@ def run(
         Output folder; default ``cfg.run.out_dir``.
     progress : bool
         Show a progress bar over the steps.
+    maps : bool
+        Also draw the maps and write ``report.html`` (most of the time of a
+        coarse run); without them only the tables and layers are written.
 
     Returns
     -------
@@ -417,13 +437,13 @@ def run(
         progress,
     )
     try:
-        result = _run(cfg, out, steps)
+        result = _run(cfg, out, steps, maps)
     finally:
         steps.close()
     return result
 
 
-def _run(cfg: Config, out: Path, steps: _Steps) -> RunResult:
+def _run(cfg: Config, out: Path, steps: _Steps, maps: bool) -> RunResult:
     std = cfg.standards
     with steps.step("load layers"):
         inputs = load_inputs(cfg)
@@ -496,6 +516,7 @@ def _run(cfg: Config, out: Path, steps: _Steps) -> RunResult:
             speed_field=cfg.layers.roads.speed_field if cfg.layers else None,
             oneway_field=cfg.layers.roads.oneway_field if cfg.layers else None,
             join_tolerance_m=cfg.network.join_tolerance_m,
+            dem=inputs.dem if cfg.network.slope_factor else None,
         )
         comps = network.components()
         log.info("road network: %s, %d component(s)", network, comps.count)
@@ -545,6 +566,7 @@ def _run(cfg: Config, out: Path, steps: _Steps) -> RunResult:
 
     with steps.step("indicators"):
         counties, indicators = _county_table(cells, inputs, cfg)
+        townships = _township_table(cells, inputs, cfg, grid)
         facilities = _facility_table(inputs, cells)
         method = _method_record(cfg, cell_classes, grid, network)
 
@@ -556,11 +578,13 @@ def _run(cfg: Config, out: Path, steps: _Steps) -> RunResult:
         method=method,
         out_dir=out,
         places=inputs.places,
+        townships=townships,
     )
     with steps.step("write"):
         result.files.extend(write_results(result))
-    with steps.step("maps"):
-        result.files.extend(_write_maps_and_report(result, cfg))
+    if maps:
+        with steps.step("maps"):
+            result.files.extend(_write_maps_and_report(result, cfg))
     return result
 
 
@@ -700,6 +724,61 @@ _EXTRA_COLUMNS = [
     "n_shelters",
     "n_depots",
 ]
+
+
+def _township_table(
+    cells: gpd.GeoDataFrame, inputs: Inputs, cfg: Config, grid: Grid
+) -> gpd.GeoDataFrame | None:
+    """Risk and reach per township, from the cells nearest each township point.
+
+    Township boundaries are not part of the default data, so each cell is
+    given to the nearest township or county-seat point of its own county
+    (a Voronoi partition clipped to the county) and the cells are
+    aggregated like counties. With no places layer, returns None.
+    """
+    places = inputs.places
+    if places is None or places.empty:
+        return None
+    std = cfg.standards
+    pts = places.to_crs(grid.crs)
+    pid = places.columns[0] if "place_id" not in places else "place_id"
+    cx = cells.geometry.centroid.x.to_numpy()
+    cy = cells.geometry.centroid.y.to_numpy()
+    owner = np.full(len(cells), -1)
+    for code, group in pts.groupby(pts["adcode"].astype(str)):
+        in_county = (cells["adcode"] == code).to_numpy()
+        if not in_county.any():
+            continue
+        tree = cKDTree(np.column_stack([group.geometry.x, group.geometry.y]))
+        _, nearest = tree.query(np.column_stack([cx[in_county], cy[in_county]]))
+        owner[in_county] = np.asarray(group.index)[nearest]
+    cells = cells.assign(place=owner)
+    cells = cells[cells["place"] >= 0]
+    by, pop = cells["place"], cells["population"]
+
+    table = places.loc[sorted(set(by))].copy()
+    table = table.rename(columns={pid: "place_id"})
+    table["population"] = pop.groupby(by).sum()
+    table["n_cells"] = by.value_counts()
+    for col in [f"h_{h}" for h in HAZARDS] + ["risk_score"]:
+        table[col] = scoring.aggregate_to_units(
+            cells[col], by, pop, "pop_weighted_mean"
+        )
+    table["risk_class"] = scoring.classify(
+        table["risk_score"],
+        cfg.risk.classification,
+        k=cfg.risk.classes,
+        thresholds=cfg.risk.thresholds,
+    ).classes.to_numpy()
+    reach = cells["t_shelter_min"] <= std.shelter_reach_min
+    relief = cells["t_relief_h"] <= std.relief_initial_h
+    table["pop_share_shelter_reach"] = _share(reach, pop, by)
+    table["pop_share_relief_10h"] = _share(relief, pop, by)
+    keep = ["place_id", "name", "kind", "adcode", "population", "n_cells"]
+    keep += [f"h_{h}" for h in HAZARDS]
+    keep += ["risk_score", "risk_class", "pop_share_shelter_reach"]
+    keep += ["pop_share_relief_10h", "geometry"]
+    return table[[c for c in keep if c in table.columns]].reset_index(drop=True)
 
 
 def _indicator(

@@ -73,6 +73,7 @@ class RunResult:
     method: dict[str, Any]
     out_dir: Path
     places: gpd.GeoDataFrame | None = None
+    townships: gpd.GeoDataFrame | None = None
     rasters: dict[str, Any] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
@@ -135,6 +136,14 @@ def write_results(result: RunResult) -> list[Path]:
             driver="GPKG",
             append=True,
         )
+        if result.townships is not None:
+            pyogrio.write_dataframe(
+                _for_file(result.townships),
+                tmp,
+                layer="townships",
+                driver="GPKG",
+                append=True,
+            )
     log.info("wrote %s", gpkg)
 
     summary = out / "summary.csv"
@@ -143,7 +152,16 @@ def write_results(result: RunResult) -> list[Path]:
         table.to_csv(tmp, index=False, encoding="utf-8")
     log.info("wrote %s", summary)
 
+    written = [gpkg, summary]
+    if result.townships is not None:
+        towns = out / "townships.csv"
+        with atomic_path(towns) as tmp:
+            pd.DataFrame(result.townships.drop(columns="geometry")).to_csv(
+                tmp, index=False, encoding="utf-8"
+            )
+        written.append(towns)
+
     method_file = out / "method.json"
     with atomic_path(method_file) as tmp:
         tmp.write_text(method_json(result.method), encoding="utf-8")
-    return [gpkg, summary, method_file]
+    return [*written, method_file]

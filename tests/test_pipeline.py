@@ -208,3 +208,17 @@ def test_a_killed_run_leaves_previous_outputs_intact(
     if sig == signal.SIGTERM:
         assert leftovers == []
     assert remove_stale_temps(out) == len(leftovers)
+
+
+def test_townships_partition_their_counties(run_dir: Path) -> None:
+    towns = gpd.read_file(run_dir / "results.gpkg", layer="townships")
+    csv = pd.read_csv(run_dir / "townships.csv", dtype={"adcode": str, "place_id": str})
+    assert len(towns) == len(csv) >= 60
+    census = pd.read_csv(run_dir / "summary.csv", dtype={"adcode": str})
+    per_county = csv.groupby("adcode")["population"].sum()
+    expected = census.set_index("adcode")["population"].astype(float)
+    pd.testing.assert_series_equal(
+        per_county.sort_index(), expected.sort_index(), check_names=False, rtol=1e-9
+    )
+    assert csv["risk_class"].between(1, 5).all()
+    assert csv["risk_score"].between(0, 1).all()
