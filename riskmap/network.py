@@ -184,6 +184,9 @@ class RoadNetwork:
     matrix : scipy.sparse.csr_matrix
         ``[i, j]`` is the travel time in minutes of the fastest arc from
         node ``i`` to node ``j``.
+    input_node : numpy.ndarray
+        Number each node had when the network was built (differs from the
+        position only after :meth:`reordered`).
     """
 
     def __init__(self, node_xy: FloatArray, edges: gpd.GeoDataFrame, crs: Any) -> None:
@@ -199,6 +202,7 @@ class RoadNetwork:
         self.matrix = self._build_matrix()
         self._tree: cKDTree | None = None
         self._reversed: sparse.csr_matrix | None = None
+        self.input_node: IntArray = np.arange(len(self.node_xy), dtype=np.int64)
         self._edge_tree: shapely.STRtree | None = None
 
     # -- construction -----------------------------------------------------
@@ -499,6 +503,39 @@ class RoadNetwork:
             )
         return result
 
+    def reordered(self) -> RoadNetwork:
+        """Return a copy with the nodes renumbered along a space-filling curve.
+
+        Nodes close on the ground get close numbers (Z-order of their
+        coordinates), so a graph search touches memory in order; on large
+        networks this makes searches noticeably faster. Results are the same
+        up to node numbering; :attr:`input_node` maps each new node to its
+        former number.
+
+        Returns
+        -------
+        RoadNetwork
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> xy = np.array([[5000, 5000], [0, 0], [5000, 0]], float)
+        >>> net = RoadNetwork.from_edges(xy, np.array([0, 1]), np.array([2, 2]),
+        ...     np.array([5000.0, 5000.0]), crs="EPSG:32648")
+        >>> again = net.reordered()
+        >>> again.input_node.tolist(), again.edges[["u", "v"]].values.tolist()
+        ([1, 2, 0], [[2, 1], [0, 1]])
+        """
+        order = _z_order(self.node_xy)
+        new_number = np.empty(self.n_nodes, dtype=np.int64)
+        new_number[order] = np.arange(self.n_nodes)
+        edges = self.edges.copy()
+        edges["u"] = new_number[edges["u"].to_numpy()]
+        edges["v"] = new_number[edges["v"].to_numpy()]
+        net = RoadNetwork(self.node_xy[order], edges, self.crs)
+        net.input_node = self.input_node[order]
+        return net
+
     def to_networkx(self) -> nx.DiGraph:
         """Return the same directed graph as a :class:`networkx.DiGraph`.
 
@@ -685,6 +722,31 @@ class RoadNetwork:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
         return sparse.csr_matrix((time, col.astype(np.int32), indptr), shape=(n, n))
+
+
+def _z_order(xy: FloatArray, bits: int = 20) -> IntArray:
+    """Order of points along a Z-order (Morton) curve over their extent."""
+    if len(xy) == 0:
+        return np.empty(0, dtype=np.int64)
+    low = xy.min(axis=0)
+    span = np.maximum(xy.max(axis=0) - low, 1e-9)
+    cells = ((xy - low) / span * (2**bits - 1)).astype(np.uint64)
+    code = _spread_bits(cells[:, 0]) | (_spread_bits(cells[:, 1]) << np.uint64(1))
+    return np.argsort(code, kind="stable").astype(np.int64)
+
+
+def _spread_bits(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Put a zero bit between the bits of 32-bit integers."""
+    x = x & np.uint64(0xFFFFFFFF)
+    for shift, mask in (
+        (16, 0x0000FFFF0000FFFF),
+        (8, 0x00FF00FF00FF00FF),
+        (4, 0x0F0F0F0F0F0F0F0F),
+        (2, 0x3333333333333333),
+        (1, 0x5555555555555555),
+    ):
+        x = (x | (x << np.uint64(shift))) & np.uint64(mask)
+    return x
 
 
 # -- helpers for from_lines ------------------------------------------------

@@ -269,3 +269,24 @@ def test_from_osm_missing_file(tmp_path: Path) -> None:
     pytest.importorskip("osmium")
     with pytest.raises(LayerError, match="does not exist"):
         RoadNetwork.from_osm(tmp_path / "none.osm.pbf")
+
+
+def test_reordered_keeps_the_graph() -> None:
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 50000, size=(40, 2))
+    u = rng.integers(0, 40, 80)
+    v = rng.integers(0, 40, 80)
+    oneway = rng.choice([0, 1, -1], 80)
+    net = RoadNetwork.from_edges(
+        xy, u, v, rng.uniform(100, 9000, 80), crs=UTM, oneway=oneway
+    )
+    again = net.reordered()
+    old = again.input_node
+    assert sorted(old.tolist()) == list(range(40))
+    assert np.array_equal(again.node_xy, net.node_xy[old])
+    # the same arcs, renumbered
+    a = net.matrix.toarray()
+    b = again.matrix.toarray()
+    assert np.array_equal(b, a[np.ix_(old, old)])
+    # renumbering an ordered network changes nothing
+    assert np.array_equal(again.reordered().input_node, old)

@@ -26,6 +26,7 @@ from riskmap.reachability import (
     disruption_impact,
     helicopter_time,
     nearest_facility,
+    nearest_node_times,
     od_matrix,
     relief_time,
     service_areas,
@@ -183,6 +184,12 @@ def test_random_graphs_match_networkx(case) -> None:
     od = od_matrix(net, pts, fpts, **opts).to_numpy()
     nearest = nearest_facility(net, pts, fpts, **opts)["time_min"].to_numpy()
     assert np.array_equal(od.min(axis=1), nearest)
+    # renumbering the nodes changes nothing but the numbers
+    again = net.reordered()
+    t0, _ = nearest_node_times(net, fac, direction=direction)
+    new_of = np.argsort(again.input_node)
+    t1, _ = nearest_node_times(again, new_of[fac], direction=direction)
+    assert np.array_equal(t1[new_of], t0)
 
 
 def test_access_legs_and_edge_snapping_hand_computed() -> None:
