@@ -858,6 +858,7 @@ def _write_maps_and_report(result: RunResult, cfg: Config) -> list[Path]:
         "shelter_reach_min": std.shelter_reach_min,
         "relief_h": std.relief_initial_h,
         "air_min": std.helicopter_target_min,
+        "places": result.places,
     }
     map_dir = result.out_dir / "maps"
     files: list[Path] = []
