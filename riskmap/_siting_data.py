@@ -121,15 +121,20 @@ class Fastest:
     """Demand-site pairs gathered chunk by chunk, optionally the fastest few.
 
     With ``keep`` set, a dense ``(n_rows, keep)`` table holds each row's
-    fastest sites so far; every chunk is merged with one partial sort.
-    Without it, every finite pair is kept.
+    fastest sites so far, merged with every chunk by one partial sort,
+    and each row's fastest fixed site is kept besides, so that the
+    p-median always knows the existing facility a unit falls back on.
+    Without ``keep``, every finite pair is kept.
     """
 
-    def __init__(self, n_rows: int, keep: int | None) -> None:
+    def __init__(self, n_rows: int, keep: int | None, fixed: NDArray[np.bool_]) -> None:
         self.keep = keep
+        self.fixed = fixed
         width = 0 if keep is None else keep
         self.time = np.full((n_rows, width), np.inf)
         self.site = np.full((n_rows, width), -1, dtype=np.int64)
+        self.fixed_time = np.full(n_rows, np.inf)
+        self.fixed_site = np.full(n_rows, -1, dtype=np.int64)
         self.parts: list[tuple[NDArray[np.int64], NDArray[np.int64], FloatArray]] = []
 
     def add(self, block: FloatArray, first: int) -> None:
@@ -139,6 +144,14 @@ class Fastest:
             self.parts.append((r, c + first, block[r, c]))
             return
         ids = np.arange(first, first + block.shape[1], dtype=np.int64)
+        fixed = self.fixed[ids]
+        if fixed.any():
+            sub = block[:, fixed]
+            best = np.argmin(sub, axis=1)
+            t = sub[np.arange(len(sub)), best]
+            better = t < self.fixed_time
+            self.fixed_time[better] = t[better]
+            self.fixed_site[better] = ids[fixed][best[better]]
         t = np.hstack([self.time, block])
         s = np.hstack([self.site, np.broadcast_to(ids, block.shape)])
         if t.shape[1] > self.keep:
@@ -156,7 +169,16 @@ class Fastest:
             r, c, v = (np.concatenate(x) for x in zip(*self.parts, strict=True))
             return r, c, v
         r, k = np.nonzero(np.isfinite(self.time))
-        return r.astype(np.int64), self.site[r, k], self.time[r, k]
+        rows, sites, times = r.astype(np.int64), self.site[r, k], self.time[r, k]
+        # Add each row's fastest fixed site where the table left it out.
+        listed = np.zeros(len(self.fixed_site), dtype=bool)
+        listed[rows[sites == self.fixed_site[rows]]] = True
+        extra = np.flatnonzero(np.isfinite(self.fixed_time) & ~listed)
+        return (
+            np.concatenate([rows, extra]),
+            np.concatenate([sites, self.fixed_site[extra]]),
+            np.concatenate([times, self.fixed_time[extra]]),
+        )
 
 
 def unit_of_facility(

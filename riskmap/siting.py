@@ -362,7 +362,8 @@ class SitingProblem:
         unit_field : str, optional
             Demand column with the county or township code, for reports.
         max_sites_per_demand : int, optional
-            Keep only this many fastest sites per demand unit.
+            Keep only this many fastest sites per demand unit, and its
+            fastest fixed site.
         direction : {"to_facility", "from_facility"}, default "to_facility"
             Evacuation to a shelter, or relief from a depot.
         max_snap_m, access_speed_kmh : float
@@ -383,7 +384,12 @@ class SitingProblem:
         s_pts = _data.site_points(sites)
         n_d, n_s = len(demand), len(sites)
         chunk = max(1, int(chunk_mb * 1e6 // (8 * max(n_d, 1))))
-        kept = _data.Fastest(n_d, max_sites_per_demand)
+        fixed = (
+            sites[fixed_field].astype(bool).to_numpy()
+            if fixed_field is not None and fixed_field in sites.columns
+            else np.zeros(n_s, dtype=bool)
+        )
+        kept = _data.Fastest(n_d, max_sites_per_demand, fixed)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             for first in range(0, n_s, chunk):
@@ -412,17 +418,13 @@ class SitingProblem:
         if unit_field is not None:
             _data.require_field(demand, unit_field, "demand")
             table["unit"] = demand[unit_field].to_numpy()
-        fixed = (
-            sites.index[sites[fixed_field].astype(bool).to_numpy()]
-            if fixed_field is not None and fixed_field in sites.columns
-            else []
-        )
+
         capacity = (
             sites[capacity_field]
             if capacity_field is not None and capacity_field in sites.columns
             else None
         )
-        site_table = _data.site_frame(sites.index, fixed, capacity)
+        site_table = _data.site_frame(sites.index, sites.index[fixed], capacity)
         other = sites.drop(
             columns=[sites.geometry.name, *site_table.columns], errors="ignore"
         )
