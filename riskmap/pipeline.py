@@ -35,7 +35,17 @@ from riskmap.network import RoadNetwork
 from riskmap.reachability import helicopter_time, nearest_facility, relief_time
 from riskmap.results import COUNTY_COLUMNS, RunResult, write_results
 
-__all__ = ["HAZARDS", "Inputs", "load_inputs", "run", "validate_inputs"]
+__all__ = [
+    "HAZARDS",
+    "Inputs",
+    "analyse",
+    "build_network",
+    "load_inputs",
+    "measure_reach",
+    "run",
+    "score_cells",
+    "validate_inputs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -437,17 +447,47 @@ def run(
         progress,
     )
     try:
-        result = _run(cfg, out, steps, maps)
+        with steps.step("load layers"):
+            inputs = load_inputs(cfg)
+        result = analyse(inputs, cfg, out_dir=out, steps=steps)
+        with steps.step("write"):
+            result.files.extend(write_results(result))
+        if maps:
+            with steps.step("maps"):
+                result.files.extend(_write_maps_and_report(result, cfg))
     finally:
         steps.close()
     return result
 
 
-def _run(cfg: Config, out: Path, steps: _Steps, maps: bool) -> RunResult:
-    std = cfg.standards
-    with steps.step("load layers"):
-        inputs = load_inputs(cfg)
+def analyse(
+    inputs: Inputs,
+    cfg: Config,
+    *,
+    out_dir: str | Path | None = None,
+    steps: _Steps | None = None,
+) -> RunResult:
+    """Compute every result from loaded layers, without writing anything.
 
+    This is :func:`run` minus reading and writing, for callers that bring
+    their own layers (a notebook, the batch runner).
+
+    Parameters
+    ----------
+    inputs : Inputs
+        Layers as returned by :func:`load_inputs`.
+    cfg : Config
+        The configuration.
+    out_dir : str or Path, optional
+        Recorded in the result as the folder to write to.
+    steps : optional
+        Progress tracker used by :func:`run`.
+
+    Returns
+    -------
+    RunResult
+    """
+    steps = steps or _Steps([], show=False)
     with steps.step("grid"):
         crs = choose_analysis_crs(inputs.counties, cfg.run.analysis_crs)
         grid = build_grid(
@@ -478,60 +518,118 @@ def _run(cfg: Config, out: Path, steps: _Steps, maps: bool) -> RunResult:
         cells["population"] = popmod.spread_by_unit(unit_of_cell, totals, weights)
 
     with steps.step("risk"):
-        risk_cfg = cfg.risk
-        hazard_cols = cells[[f"h_{h}" for h in HAZARDS]]
-        hw = {f"h_{k}": v for k, v in risk_cfg.hazard_weights.items()}
-        exposure = _exposure(cells["population"], risk_cfg.exposure_method)
-        cells["exposure"] = exposure
-        cells["hazard"] = scoring.risk_index(
-            hazard_cols,
-            pd.Series(1.0, index=cells.index),
-            hazard_weights=hw,
-            method="product",
-            hazard_combination=risk_cfg.hazard_combination,
-        )
-        vuln = pd.Series(risk_cfg.vulnerability, index=cells.index)
-        cells["risk_score"] = scoring.risk_index(
-            hazard_cols,
-            exposure,
-            vuln,
-            hazard_weights=hw,
-            method=risk_cfg.aggregation,
-            hazard_combination=risk_cfg.hazard_combination,
-        )
-        cell_classes = scoring.classify(
-            cells["risk_score"],
-            risk_cfg.classification,
-            k=risk_cfg.classes,
-            thresholds=risk_cfg.thresholds,
-        )
-        cells["risk_class"] = cell_classes.classes
+        cell_classes = score_cells(cells, cfg)
 
     with steps.step("roads"):
-        network = RoadNetwork.from_lines(
-            inputs.roads,
-            crs=grid.crs,
-            speeds=cfg.network.speeds_kmh,
-            class_field=cfg.layers.roads.class_field if cfg.layers else None,
-            speed_field=cfg.layers.roads.speed_field if cfg.layers else None,
-            oneway_field=cfg.layers.roads.oneway_field if cfg.layers else None,
-            join_tolerance_m=cfg.network.join_tolerance_m,
-            dem=inputs.dem if cfg.network.slope_factor else None,
-        )
-        comps = network.components()
-        log.info("road network: %s, %d component(s)", network, comps.count)
+        network = build_network(inputs, cfg, grid)
 
     with steps.step("reach"):
-        origins = gpd.GeoSeries(
-            gpd.points_from_xy(*grid.centres()), crs=grid.crs, index=cells.index
-        )
-        reach_kw: dict[str, Any] = {
-            "max_snap_m": cfg.network.max_snap_m,
-            "access_speed_kmh": cfg.network.access_speed_kmh,
-        }
-        shelters = _facilities_of(inputs, SHELTER_KINDS)
-        depots = _facilities_of(inputs, DEPOT_KINDS)
-        bases = _facilities_of(inputs, HELI_KINDS)
+        measure_reach(cells, grid, inputs, cfg, network)
+
+    with steps.step("indicators"):
+        counties, indicators = _county_table(cells, inputs, cfg)
+        townships = _township_table(cells, inputs, cfg, grid)
+        facilities = _facility_table(inputs, cells)
+        method = _method_record(cfg, cell_classes, grid, network)
+
+    return RunResult(
+        counties=counties,
+        grid=cells,
+        facilities=facilities,
+        indicators=indicators,
+        method=method,
+        out_dir=Path(cfg.out_path(out_dir)),
+        places=inputs.places,
+        townships=townships,
+    )
+
+
+def score_cells(cells: pd.DataFrame, cfg: Config) -> scoring.Classification:
+    """Add ``exposure``, ``hazard``, ``risk_score`` and ``risk_class`` to cells.
+
+    ``cells`` needs the four ``h_*`` columns and ``population``. Returns the
+    classification (its bins go into the method record).
+    """
+    risk_cfg = cfg.risk
+    hazard_cols = cells[[f"h_{h}" for h in HAZARDS]]
+    hw = {f"h_{k}": v for k, v in risk_cfg.hazard_weights.items()}
+    exposure = _exposure(cells["population"], risk_cfg.exposure_method)
+    cells["exposure"] = exposure
+    cells["hazard"] = scoring.combine_hazards(
+        hazard_cols, hw, risk_cfg.hazard_combination
+    )
+    vuln = pd.Series(risk_cfg.vulnerability, index=cells.index)
+    cells["risk_score"] = scoring.risk_index(
+        hazard_cols,
+        exposure,
+        vuln,
+        hazard_weights=hw,
+        method=risk_cfg.aggregation,
+        hazard_combination=risk_cfg.hazard_combination,
+    )
+    classes = scoring.classify(
+        cells["risk_score"],
+        risk_cfg.classification,
+        k=risk_cfg.classes,
+        thresholds=risk_cfg.thresholds,
+    )
+    cells["risk_class"] = classes.classes
+    return classes
+
+
+def build_network(inputs: Inputs, cfg: Config, grid: Grid) -> RoadNetwork | None:
+    """The routable road graph of the run, or None when there are no roads."""
+    spec = cfg.layers.roads if cfg.layers else None
+    if inputs.roads.empty:
+        log.warning("the road layer is empty; road travel times are inf")
+        return None
+    network = RoadNetwork.from_lines(
+        inputs.roads,
+        crs=grid.crs,
+        speeds=cfg.network.speeds_kmh,
+        class_field=spec.class_field if spec else None,
+        speed_field=spec.speed_field if spec else None,
+        oneway_field=spec.oneway_field if spec else None,
+        join_tolerance_m=cfg.network.join_tolerance_m,
+        dem=inputs.dem if cfg.network.slope_factor else None,
+    )
+    comps = network.components()
+    log.info("road network: %s, %d component(s)", network, comps.count)
+    return network
+
+
+def measure_reach(
+    cells: gpd.GeoDataFrame,
+    grid: Grid,
+    inputs: Inputs,
+    cfg: Config,
+    network: RoadNetwork | None,
+) -> None:
+    """Add road and helicopter times to every cell (``inf`` when unreachable).
+
+    Columns: ``t_shelter_min`` and ``shelter_id`` (nearest shelter, trip from
+    the cell), ``t_depot_min`` (nearest depot, trip to the cell),
+    ``t_relief_h`` (through the depot chain) and ``t_air_min``.
+    """
+    std = cfg.standards
+    for col in ("t_shelter_min", "t_depot_min", "t_relief_h", "t_air_min"):
+        cells[col] = np.inf
+    cells["shelter_id"] = pd.Series(pd.NA, index=cells.index, dtype=object)
+    origins = gpd.GeoSeries(
+        gpd.points_from_xy(*grid.centres()), crs=grid.crs, index=cells.index
+    )
+    reach_kw: dict[str, Any] = {
+        "max_snap_m": cfg.network.max_snap_m,
+        "access_speed_kmh": cfg.network.access_speed_kmh,
+    }
+    shelters = _facilities_of(inputs, SHELTER_KINDS)
+    depots = _facilities_of(inputs, DEPOT_KINDS)
+    bases = _facilities_of(inputs, HELI_KINDS)
+    for kinds, table in ((SHELTER_KINDS, shelters), (DEPOT_KINDS, depots)):
+        if table.empty:
+            log.warning("no facility of kind %s; their times are inf", kinds)
+
+    if network is not None and not shelters.empty:
         to_shelter = nearest_facility(
             network, origins, shelters, direction="to_facility", **reach_kw
         )
@@ -539,6 +637,7 @@ def _run(cfg: Config, out: Path, steps: _Steps, maps: bool) -> RunResult:
         cells["shelter_id"] = (
             shelters["facility_id"].reindex(to_shelter["facility"]).to_numpy()
         )
+    if network is not None and not depots.empty:
         from_depot = nearest_facility(
             network, origins, depots, direction="from_facility", **reach_kw
         )
@@ -554,6 +653,7 @@ def _run(cfg: Config, out: Path, steps: _Steps, maps: bool) -> RunResult:
             **reach_kw,
         )
         cells["t_relief_h"] = relief["t_relief_h"].to_numpy()
+    if not bases.empty:
         lon, lat = grid.centres_lonlat()
         air = helicopter_time(
             gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326, index=cells.index),
@@ -563,29 +663,8 @@ def _run(cfg: Config, out: Path, steps: _Steps, maps: bool) -> RunResult:
             range_km=std.helicopter_range_km,
         )
         cells["t_air_min"] = air["time_min"].to_numpy()
-
-    with steps.step("indicators"):
-        counties, indicators = _county_table(cells, inputs, cfg)
-        townships = _township_table(cells, inputs, cfg, grid)
-        facilities = _facility_table(inputs, cells)
-        method = _method_record(cfg, cell_classes, grid, network)
-
-    result = RunResult(
-        counties=counties,
-        grid=cells,
-        facilities=facilities,
-        indicators=indicators,
-        method=method,
-        out_dir=out,
-        places=inputs.places,
-        townships=townships,
-    )
-    with steps.step("write"):
-        result.files.extend(write_results(result))
-    if maps:
-        with steps.step("maps"):
-            result.files.extend(_write_maps_and_report(result, cfg))
-    return result
+    else:
+        log.warning("no helicopter base; helicopter times are inf")
 
 
 def _exposure(pop: pd.Series, method: str) -> pd.Series:
@@ -805,7 +884,10 @@ def _facility_table(inputs: Inputs, cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame
 
 
 def _method_record(
-    cfg: Config, classes: scoring.Classification, grid: Grid, network: RoadNetwork
+    cfg: Config,
+    classes: scoring.Classification,
+    grid: Grid,
+    network: RoadNetwork | None,
 ) -> dict[str, Any]:
     return {
         "riskmap_version": _version(),
