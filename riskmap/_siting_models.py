@@ -538,8 +538,8 @@ def p_median(
     site) or a placeholder whose cost is the time to the next site in its
     list, a lower bound on any site left out. The restricted model is then
     a relaxation of the full one: when no demand uses a placeholder, its
-    optimum is the full optimum. Demands that do use one get twice the
-    sites and the model is solved again. A demand whose list is exhausted
+    optimum is the full optimum. Demands that do use one get four times
+    the sites and the model is solved again. A demand whose list is exhausted
     keeps the placeholder at ``unreachable_min`` (the search cutoff).
     With ``single_source`` every demand goes whole to one site (spopt's
     capacitated p-median); otherwise capacity may split it.
@@ -603,7 +603,7 @@ def p_median(
         if len(short) == 0:
             break
         logger.info("p-median round %d: widening %d demand rows", rounds, len(short))
-        kk[short] = np.minimum(kk[short] * 2, n_pairs[short])
+        kk[short] = np.minimum(kk[short] * 4, n_pairs[short])
         started = time.perf_counter()
     notes = []
     if len(short):

@@ -794,7 +794,7 @@ def solve_p_median(
     Every demand unit is assigned to an open site; the objective is the
     sum of weight times minutes. Each unit first uses its ``k`` fastest
     sites (plus its fastest fixed site); where the optimum would need a
-    site beyond them, ``k`` is doubled for those units and the model
+    site beyond them, ``k`` grows fourfold for those units and the model
     solved again, so the result equals the full model's optimum. A unit
     with no stored site open is counted at the problem's cutoff time (it
     is unreachable within the cutoff) and left unassigned.
