@@ -23,6 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,8 @@ __all__ = [
     "EAST_ASIAN_FONT",
     "INDICATOR_HEADERS",
     "TOWNSHIP_HEADERS",
+    "convert_to_pdf",
+    "find_soffice",
     "write_report_docx",
     "write_summary_xlsx",
 ]
@@ -626,3 +632,92 @@ def write_report_docx(
         doc.save(str(tmp))
     logger.info("wrote %s (%d map(s))", path, found)
     return path
+
+
+# ---------------------------------------------------------------------------
+# PDF through LibreOffice
+# ---------------------------------------------------------------------------
+
+
+def find_soffice() -> str | None:
+    """Return the path of LibreOffice's ``soffice``, or None.
+
+    Examples
+    --------
+    >>> path = find_soffice()
+    >>> path is None or Path(path).is_file()
+    True
+    """
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert_to_pdf(
+    source: str | Path, pdf: str | Path | None = None, *, timeout_s: float = 180.0
+) -> Path | None:
+    """Convert an Office file to PDF with headless LibreOffice, if installed.
+
+    LibreOffice runs with a throw-away profile (``-env:UserInstallation``)
+    and ``HOME``, so it works as root, in CI and beside an open LibreOffice.
+    On Debian, ``libreoffice-writer-nogui`` (and ``libreoffice-calc-nogui``
+    for workbooks) with ``--no-install-recommends`` suffice.
+
+    Parameters
+    ----------
+    source : str or Path
+        A ``.docx``, ``.xlsx`` or other file LibreOffice opens.
+    pdf : str or Path, optional
+        The PDF to write; default ``source`` with the suffix ``.pdf``.
+    timeout_s : float
+        How long LibreOffice may take.
+
+    Returns
+    -------
+    Path or None
+        The PDF, or None (with a warning) without LibreOffice or on failure.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> convert_to_pdf(Path(tempfile.mkdtemp()) / "missing.docx") is None
+    True
+    """
+    source = Path(source)
+    target = Path(pdf) if pdf is not None else source.with_suffix(".pdf")
+    soffice = find_soffice()
+    if soffice is None or not source.is_file():
+        logger.warning("cannot convert %s to PDF: %s", source,
+                       "LibreOffice is not installed" if soffice is None
+                       else "the file does not exist")  # fmt: skip
+        return None
+    with tempfile.TemporaryDirectory(prefix="riskmap-soffice-") as work:
+        profile, out = Path(work) / "profile", Path(work) / "out"
+        command = [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(source),
+        ]
+        try:
+            subprocess.run(
+                command,
+                capture_output=True,
+                timeout=timeout_s,
+                env={**os.environ, "HOME": work},
+                check=True,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            logger.warning("LibreOffice could not convert %s: %s", source, exc)
+            return None
+        made = out / f"{source.stem}.pdf"
+        if not made.is_file():
+            logger.warning("LibreOffice wrote no PDF for %s", source)
+            return None
+        with atomic_path(target) as tmp:
+            shutil.move(made, tmp)
+    logger.info("wrote %s", target)
+    return target

@@ -23,7 +23,15 @@ import pandas as pd
 from riskmap._io import atomic_path, safe_filename
 from riskmap.maps import HAZARD_NAMES, RISK_CLASS_NAMES, RISK_COLOURS
 
-__all__ = ["COUNTY_COLUMNS", "format_value", "write_report"]
+__all__ = [
+    "CHROMIUM_COMMANDS",
+    "COUNTY_COLUMNS",
+    "PRINT_CSS",
+    "find_chromium",
+    "format_value",
+    "write_report",
+    "write_report_pdf",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -279,3 +287,178 @@ def write_report(
         tmp.write_text(page, encoding="utf-8")
     logger.info("wrote %s", path)
     return path
+
+
+# ---------------------------------------------------------------------------
+# Printable PDF
+# ---------------------------------------------------------------------------
+
+#: Print rules added to the page when it is printed to PDF: A4 landscape,
+#: so the wide county table keeps one line per county.
+PRINT_CSS = (
+    "@page { size: A4 landscape; margin: 12mm 10mm; }\n"
+    "@media print { body { font-size: 10pt; } td.num { white-space: nowrap; }"
+    " .maps { grid-template-columns: 1fr 1fr; } }\n"
+)
+
+#: Browser commands tried, in order, to print ``report.html``.
+CHROMIUM_COMMANDS: tuple[str, ...] = (
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+)
+
+
+def find_chromium() -> str | None:
+    """Return the path of a Chromium or Chrome executable, or None.
+
+    Examples
+    --------
+    >>> path = find_chromium()
+    >>> path is None or Path(path).is_file()
+    True
+    """
+    import shutil
+
+    return next(
+        (found for name in CHROMIUM_COMMANDS if (found := shutil.which(name))), None
+    )
+
+
+def _print_with_chromium(browser: str, html: Path, pdf: Path, timeout_s: float) -> bool:
+    """Print ``html`` to ``pdf`` with headless Chromium; True on success."""
+    import os
+    import tempfile
+
+    page = html.read_text(encoding="utf-8")
+    extra = f"<style>\n{PRINT_CSS}</style>\n"
+    if "</head>" in page:
+        page = page.replace("</head>", extra + "</head>", 1)
+    else:
+        page = extra + page
+    # The copy sits next to report.html so that its relative links still
+    # work; its .tmp- prefix lets a later run remove it after a crash.
+    fd, name = tempfile.mkstemp(prefix=".tmp-print-", suffix=".html", dir=html.parent)
+    os.close(fd)
+    copy = Path(name)
+    try:
+        copy.write_text(page, encoding="utf-8")
+        with (
+            tempfile.TemporaryDirectory(prefix="riskmap-chromium-") as profile,
+            atomic_path(pdf) as tmp,
+        ):
+            if not _run_chromium(browser, copy, tmp, Path(profile), timeout_s):
+                raise _NotPrinted  # leaves any previous PDF in place
+    except _NotPrinted:
+        return False
+    finally:
+        copy.unlink(missing_ok=True)
+    return True
+
+
+def _run_chromium(
+    browser: str, page: Path, pdf: Path, profile: Path, timeout_s: float
+) -> bool:
+    import os
+    import subprocess
+
+    command = [
+        browser,
+        "--headless",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--no-pdf-header-footer",
+        f"--user-data-dir={profile}",
+        f"--print-to-pdf={pdf}",
+        page.resolve().as_uri(),
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.insert(1, "--no-sandbox")  # Chromium refuses to run as root
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=timeout_s,
+            env={**os.environ, "HOME": str(profile)},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        logger.warning("Chromium could not print %s: %s", page, exc)
+        return False
+    if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+        logger.warning(
+            "Chromium could not print %s (exit %s): %s",
+            page,
+            done.returncode,
+            done.stderr.decode(errors="replace")[-400:],
+        )
+        return False
+    return True
+
+
+class _NotPrinted(Exception):
+    """Leave the atomic block without replacing the previous PDF."""
+
+
+def write_report_pdf(
+    html: str | Path,
+    pdf: str | Path | None = None,
+    *,
+    timeout_s: float = 180.0,
+) -> Path | None:
+    """Print ``report.html`` to a PDF (A4 landscape), if a converter exists.
+
+    Headless Chromium prints the page itself (Debian: ``apt-get install
+    chromium``). Without it, LibreOffice (``soffice``) converts the
+    ``report.docx`` next to the page, when there is one
+    (:func:`riskmap.office.write_report_docx`). With neither, a warning is
+    logged and None returned: a run does not fail for want of a PDF.
+
+    Parameters
+    ----------
+    html : str or Path
+        The ``report.html`` written by :func:`write_report`.
+    pdf : str or Path, optional
+        The PDF to write; default ``report.pdf`` next to ``html``.
+    timeout_s : float
+        How long the converter may take.
+
+    Returns
+    -------
+    Path or None
+        The PDF, or None when no converter is available or it failed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_report_pdf(folder / "missing.html") is None
+    True
+    """
+    html = Path(html)
+    target = Path(pdf) if pdf is not None else html.with_suffix(".pdf")
+    if not html.is_file():
+        logger.warning("no PDF: %s does not exist", html)
+        return None
+
+    # Chromium prints the page as it looks; LibreOffice prints the Word copy.
+    browser = find_chromium()
+    if browser is not None and _print_with_chromium(browser, html, target, timeout_s):
+        logger.info("wrote %s", target)
+        return target
+    docx = html.with_suffix(".docx")
+    if docx.is_file():
+        from riskmap.office import convert_to_pdf
+
+        done = convert_to_pdf(docx, target, timeout_s=timeout_s)
+        if done is not None:
+            return done
+    logger.warning(
+        "no PDF of %s: install Chromium (apt-get install chromium) or LibreOffice "
+        "(apt-get install libreoffice-writer-nogui)",
+        html,
+    )
+    return None

@@ -261,3 +261,79 @@ def test_summary_xlsx_reads_back_with_pandas(
     table = pd.read_excel(path, sheet_name="区县汇总", dtype={"区县代码": str})
     assert table["区县代码"].tolist() == ["451002", "451026"]
     assert table["人口"].tolist() == [472_086, 171_781]
+
+
+# ---------------------------------------------------------------------------
+# report.pdf (riskmap.report.write_report_pdf)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_report_pdf_is_a4_landscape_with_chinese_text(
+    counties: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    from riskmap import report
+
+    if report.find_chromium() is None:
+        pytest.skip("no Chromium to print report.html")
+    _png(tmp_path / "maps" / "451002.png")
+    html = report.write_report(tmp_path, counties, INDICATORS, {"k": "v"})
+    pdf = report.write_report_pdf(html)
+    assert pdf == tmp_path / "report.pdf"
+    assert _pages(pdf) >= 2
+    text = _pdf_text(pdf)
+    for word in ("百色市灾害风险与应急保障评估报告", "区县结果", "那坡县", "未达标"):
+        assert word in text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, check=True)
+    size = next(x for x in info.stdout.decode().splitlines() if "Page size" in x)
+    width, height = (float(v) for v in size.split()[2:5:2])
+    assert (round(width), round(height)) == (842, 595)  # A4 landscape, points
+    assert not list(tmp_path.glob(".tmp-*")), "the print copy was left behind"
+
+
+def test_report_pdf_without_a_converter_warns(
+    counties: gpd.GeoDataFrame,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from riskmap import report
+
+    monkeypatch.setattr(report, "find_chromium", lambda: None)
+    html = report.write_report(tmp_path, counties, INDICATORS, {})
+    with caplog.at_level("WARNING", logger="riskmap.report"):
+        assert report.write_report_pdf(html) is None
+    assert "install Chromium" in caplog.text
+    assert not (tmp_path / "report.pdf").exists()
+
+
+def test_report_pdf_keeps_the_old_pdf_when_printing_fails(
+    counties: gpd.GeoDataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskmap import report
+
+    false = shutil.which("false")
+    if false is None:
+        pytest.skip("no 'false' command")
+    monkeypatch.setattr(report, "find_chromium", lambda: false)
+    html = report.write_report(tmp_path, counties, INDICATORS, {})
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-old")
+    assert report.write_report_pdf(html) is None
+    assert (tmp_path / "report.pdf").read_bytes() == b"%PDF-old"
+    assert not list(tmp_path.glob(".tmp-*"))
+
+
+@pytest.mark.slow
+def test_report_pdf_falls_back_to_libreoffice(
+    counties: gpd.GeoDataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskmap import report
+    from riskmap.office import find_soffice
+
+    if find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    monkeypatch.setattr(report, "find_chromium", lambda: None)
+    html = report.write_report(tmp_path, counties, INDICATORS, {})
+    write_report_docx(tmp_path, counties, INDICATORS, {})
+    pdf = report.write_report_pdf(html)
+    assert pdf is not None and "那坡县" in _pdf_text(pdf)
