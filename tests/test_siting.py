@@ -548,6 +548,22 @@ def test_propose_sites_adds_coverage(road: RoadNetwork) -> None:
     cover = propose_sites(grid, shelters, road, model="lscp", threshold_min=10.0)
     assert len(cover.solution.new_sites) == 1
 
+    # One site in each county without one, with capacities: the east.
+    ruled = propose_sites(
+        grid,
+        shelters,
+        road,
+        p=1,
+        threshold_min=5.0,
+        each_unit=True,
+        capacitated=True,
+    )
+    new = ruled.sites.loc[ruled.sites["new"]]
+    assert new["adcode"].tolist() == ["east"]
+    assert new["capacity"].tolist() == [33333.0]
+    with pytest.raises(RiskmapError, match="model must be"):
+        propose_sites(grid, shelters, road, model="pmedian")  # type: ignore[arg-type]
+
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*farther than max_snap_m:UserWarning")
