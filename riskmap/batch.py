@@ -36,7 +36,6 @@ import hashlib
 import json
 import logging
 import os
-import resource
 import shutil
 import time
 import uuid
@@ -59,7 +58,7 @@ from riskmap import scoring
 from riskmap._io import atomic_path, write_text_atomic
 from riskmap.config import Config
 from riskmap.errors import ConfigError, FieldError, NetworkError, RiskmapError
-from riskmap.grid import build_grid, choose_analysis_crs
+from riskmap.grid import Grid, build_grid, choose_analysis_crs
 from riskmap.network import RoadNetwork
 from riskmap.reachability import helicopter_time, nearest_facility, relief_time
 from riskmap.regions import (
@@ -224,7 +223,9 @@ def _seat_facilities(
     inside = seats.within(geom)
     if not inside.any() and len(seats):
         # A unit without its own station is served by the nearest one.
-        inside = seats.distance(geom) == seats.distance(geom).min()
+        crs = choose_analysis_crs(unit, "auto")
+        dist = seats.to_crs(crs).distance(unit.to_crs(crs).geometry.iloc[0])
+        inside = dist == dist.min()
     rows = []
     for kind in ("shelter", "depot"):
         for pid, point, own in zip(
@@ -418,7 +419,7 @@ def run_inputs(
         grid=cells,
         facilities=pl._facility_table(inputs, cells),
         indicators=indicators,
-        method=pl._method_record(cfg, classes, grid, network),  # type: ignore[arg-type]
+        method=pl._method_record(cfg, classes, grid, network),
         out_dir=out,
         places=inputs.places,
     )
@@ -466,7 +467,7 @@ def _score(cells: gpd.GeoDataFrame, cfg: Config) -> scoring.Classification:
 
 
 def _reach(
-    cells: gpd.GeoDataFrame, grid: Any, inputs: pl.Inputs, cfg: Config
+    cells: gpd.GeoDataFrame, grid: Grid, inputs: pl.Inputs, cfg: Config
 ) -> RoadNetwork | None:
     std = cfg.standards
     spec = cfg.layers.roads if cfg.layers else None
@@ -586,7 +587,9 @@ def fingerprint(
             shapely.to_wkb(unit.geometry.iloc[0], output_dimension=2)
         ).hexdigest(),
         "files": [_file_stamp(p) if p.exists() else str(p) for p in files],
-        "options": {k: v for k, v in asdict(options).items() if k != "wheels"},
+        "options": {
+            k: v for k, v in asdict(options).items() if k not in {"wheels", "cache_dir"}
+        },
     }
     text = json.dumps(record, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -624,8 +627,29 @@ def _replace_dir(tmp: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+def _reset_peak_rss() -> None:
+    """Restart the kernel's peak-RSS mark of this process (Linux only)."""
+    with contextlib.suppress(OSError):
+        _CLEAR_REFS.write_text("5")
+
+
+def _peak_rss_mb() -> float | None:
+    """Peak resident memory of this process since the last reset, in MB.
+
+    Read from ``VmHWM`` (Linux); ``ru_maxrss`` is no use here, since a
+    worker process inherits its parent's value across fork and exec.
+    """
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def run_unit(
@@ -664,7 +688,8 @@ def run_unit(
     -------
     dict
         ``adcode``, ``status`` (``done`` or ``skipped``), ``seconds``,
-        ``cells``, ``peak_rss_mb`` (of the process that ran it), ``pid``.
+        ``cells``, ``peak_rss_mb`` (peak resident memory of the process that
+        ran it, during the run; None off Linux), ``pid``.
 
     Raises
     ------
@@ -684,6 +709,7 @@ def run_unit(
         return info | {"status": "skipped", "seconds": 0.0, "cells": None}
 
     start = time.perf_counter()
+    _reset_peak_rss()
     tmp = target.with_name(f".tmp-{adcode}-{uuid.uuid4().hex[:8]}")
     try:
         inputs = unit_inputs(unit, cfg, layers, tmp / "inputs", opts)
@@ -967,6 +993,8 @@ def batch_command(
     """Run the analysis for many county-level units on Dask."""
     from riskmap.config import load_config
 
+    # Dask's own progress messages would drown the table at INFO level.
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     try:
         cfg = load_config(config)
         report = run_batch(

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from riskmap.batch import (
     BatchOptions,
     batch_command,
+    is_up_to_date,
     merge_units,
     read_manifest,
     run_batch,
@@ -192,17 +193,25 @@ def test_resume_skips_up_to_date_units(
 ) -> None:
     out, _ = distributed_out
     cfg = load_config(config_file)
-    before = (out / "units" / "451002" / MANIFEST_NAME).stat().st_mtime_ns
+    units = out / "units"
+    before = (units / "451002" / MANIFEST_NAME).stat().st_mtime_ns
     again = run_batch(cfg, UNITS, out, workers=1, processes=False, options=options)
     assert sorted(again.skipped) == sorted(UNITS) and not again.done
-    assert (out / "units" / "451002" / MANIFEST_NAME).stat().st_mtime_ns == before
+    assert (units / "451002" / MANIFEST_NAME).stat().st_mtime_ns == before
 
-    # A unit whose manifest is lost, or whose outputs changed, is redone.
-    (out / "units" / "451003" / MANIFEST_NAME).unlink()
-    with open(out / "units" / "451026" / "summary.csv", "a", encoding="utf-8") as f:
+    # Changed outputs (or no manifest) make a unit stale; only it is redone.
+    digest = read_manifest(units / "451003")["fingerprint"]
+    assert is_up_to_date(units / "451003", digest)
+    with open(units / "451003" / "summary.csv", "a", encoding="utf-8") as f:
         f.write("\n")
+    assert not is_up_to_date(units / "451003", digest)
+    assert not is_up_to_date(units / "999999", digest)
     third = run_batch(cfg, UNITS, out, workers=1, processes=False, options=options)
-    assert third.done == ["451003", "451026"] and third.skipped == ["451002"]
+    assert third.done == ["451003"]
+    assert third.skipped == ["451002", "451026"]
+    assert is_up_to_date(
+        units / "451003", read_manifest(units / "451003")["fingerprint"]
+    )
 
 
 MANIFEST_NAME = "manifest.json"
@@ -280,8 +289,7 @@ def test_batch_through_a_separate_scheduler(
                     address,
                     "--nthreads",
                     "1",
-                    "--nworkers",
-                    "1",
+                    "--no-nanny",
                     "--host",
                     "127.0.0.1",
                     "--no-dashboard",
