@@ -930,8 +930,15 @@ def _version() -> str:
 
 
 def _write_maps_and_report(result: RunResult, cfg: Config) -> list[Path]:
-    """Write the Folium maps, static county maps and ``report.html``."""
-    from riskmap import maps, report, static_maps
+    """Write the maps, ``report.html``/``.pdf``, ``summary.xlsx``, ``report.docx``.
+
+    County maps are drawn by :func:`riskmap.mapbatch.write_county_maps`, which
+    skips counties whose maps are up to date. ``report.pdf`` is written when
+    Chromium or LibreOffice is installed, and left out (with a warning)
+    otherwise.
+    """
+    from riskmap import maps, office, report
+    from riskmap.mapbatch import write_county_maps
 
     std = cfg.standards
     style: dict[str, Any] = {
@@ -940,44 +947,66 @@ def _write_maps_and_report(result: RunResult, cfg: Config) -> list[Path]:
         "shelter_reach_min": std.shelter_reach_min,
         "relief_h": std.relief_initial_h,
         "air_min": std.helicopter_target_min,
-        "places": result.places,
     }
-    map_dir = result.out_dir / "maps"
+    out = result.out_dir
+    map_dir = out / "maps"
     files: list[Path] = []
+
+    # The city map, then every county's web and printable maps.
     city = maps.city_map(
-        result.counties, result.grid, result.facilities, title=cfg.run.title, **style
+        result.counties,
+        result.grid,
+        result.facilities,
+        title=cfg.run.title,
+        places=result.places,
+        **style,
     )
     files.append(maps.save_map(city, map_dir / "index.html"))
-    for adcode in tqdm(
-        list(result.counties["adcode"]),
-        desc="county maps",
-        leave=False,
-        disable=not cfg.maps.progress,
-    ):
-        m = maps.county_map(
-            adcode, result.counties, result.grid, result.facilities, **style
-        )
-        files.append(maps.save_map(m, map_dir / f"{adcode}.html"))
-        files.extend(
-            static_maps.static_county_map(
-                adcode,
-                result.counties,
-                result.grid,
-                result.facilities,
-                map_dir / f"{adcode}.png",
-                places=result.places,
-                dpi=cfg.maps.dpi,
-                pdf=cfg.maps.pdf,
-            )
-        )
+    batch = write_county_maps(
+        result.counties,
+        result.grid,
+        result.facilities,
+        map_dir,
+        places=result.places,
+        dpi=cfg.maps.dpi,
+        pdf=cfg.maps.pdf,
+        progress=cfg.maps.progress,
+        **style,
+    )
+    files.extend(batch["files"])
+    county_maps = {"city": {"html": map_dir / "index.html"}, **batch["maps"]}
+
+    # The report as a web page, then its Office copies and the PDF.
+    title = f"{cfg.run.title} 灾害风险与应急保障评估报告 "
+    title += "disaster-risk and emergency-coverage report"
+    html = report.write_report(
+        out,
+        result.counties,
+        result.indicators,
+        result.method,
+        maps=county_maps,
+        title=title,
+    )
+    files.append(html)
     files.append(
-        report.write_report(
-            result.out_dir,
+        office.write_summary_xlsx(
+            result.counties,
+            out / "summary.xlsx",
+            indicators=result.indicators,
+            townships=result.townships,
+        )
+    )
+    files.append(
+        office.write_report_docx(
+            out,
             result.counties,
             result.indicators,
             result.method,
-            title=f"{cfg.run.title} 灾害风险与应急保障评估报告 "
-            "disaster-risk and emergency-coverage report",
+            maps=batch["maps"],
+            title=title,
         )
     )
+    pdf = report.write_report_pdf(html)
+    if pdf is not None:
+        files.append(pdf)
     return files
