@@ -502,7 +502,10 @@ class SitingSolution:
         ``served_weight`` and ``mean_time_min``.
     coverage : dict of str to float
         With a threshold: population ``share_before`` (fixed sites only)
-        and ``share_after`` within it, and the counts.
+        and ``share_after`` within it, and the counts. Measured on the
+        stored pairs: exact when the problem kept every pair within the
+        threshold (coverage models), a lower bound when it kept only the
+        fastest few sites per unit.
     status : str
         The solver's final status.
     gap : float
