@@ -482,7 +482,7 @@ def test_problem_from_network_matches_od_matrix(road: RoadNetwork) -> None:
     )
     assert prob.sites["fixed"].tolist() == [True, False, False]
     nearest = SitingProblem.from_network(
-        road, demand, sites, cutoff_min=60.0, max_sites_per_demand=1
+        road, demand, sites, cutoff_min=60.0, max_sites_per_demand=1, chunk_mb=1e-5
     )
     # The fastest site of each demand unit, and its fastest fixed site.
     assert nearest.times()["site"].tolist() == ["S0", "S1", "S0", "S2", "S0"]
