@@ -326,7 +326,9 @@ def write_county_maps(
     drawn = skipped = 0
     written: dict[str, dict[str, Path]] = {}
     codes = list(counties["adcode"].astype(str))
-    bar = tqdm(codes, desc="county maps", unit="county", disable=not progress)
+    bar = tqdm(
+        codes, desc="county maps", unit="county", leave=False, disable=not progress
+    )
     for code in bar:
         stem = stems[code]
         paths = {"html": within(folder, f"{stem}.html")}

@@ -298,7 +298,10 @@ def write_report(
 PRINT_CSS = (
     "@page { size: A4 landscape; margin: 12mm 10mm; }\n"
     "@media print { body { font-size: 10pt; } td.num { white-space: nowrap; }"
-    " .maps { grid-template-columns: 1fr 1fr; } }\n"
+    " .maps { grid-template-columns: 1fr 1fr; }"
+    # Two rows of two maps to a page rather than one row.
+    " figure img { max-height: 66mm; width: auto; max-width: 100%;"
+    " display: block; margin: 0 auto; } }\n"
 )
 
 #: Browser commands tried, in order, to print ``report.html``.
