@@ -234,6 +234,33 @@ class Standards(_Strict):
     helicopter_target_share: float = Field(1.0, ge=0, le=1)
 
 
+class NeedsSection(_Strict):
+    """Displacement and minimum needs (see :mod:`riskmap.needs`)."""
+
+    displacement_rates: dict[int, float] = {5: 0.10, 4: 0.05, 3: 0.02, 2: 0.005, 1: 0.0}
+    hours: float = Field(24.0, gt=0)
+    water_l: float = Field(15.0, ge=0)
+    food_kcal: float = Field(2100.0, ge=0)
+    shelter_m2: float = Field(3.5, ge=0)
+
+
+class RoadCutScenario(_Strict):
+    """Roads closed or slowed where flood or geological hazard is high."""
+
+    enabled: bool = True
+    hazards: list[Literal["flood", "geological", "fire", "earthquake"]] = [
+        "flood",
+        "geological",
+    ]
+    threshold: float = Field(0.6, gt=0, le=1)
+    mode: Literal["close", "slow"] = "close"
+    slow_factor: float = Field(3.0, ge=1)
+
+
+class ScenarioSection(_Strict):
+    road_cut: RoadCutScenario = RoadCutScenario()
+
+
 class MapsSection(_Strict):
     """Options of the interactive and static maps."""
 
@@ -254,6 +281,8 @@ class Config(_Strict):
     risk: RiskSection = RiskSection()
     network: NetworkSection = NetworkSection()
     standards: Standards = Standards()
+    needs: NeedsSection = NeedsSection()
+    scenarios: ScenarioSection = ScenarioSection()
     maps: MapsSection = MapsSection()
     source: str | None = None
 

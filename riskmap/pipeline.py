@@ -9,6 +9,7 @@ reach, check the plan's targets, then write every output.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,8 +32,14 @@ from riskmap.errors import FieldError, LayerError
 from riskmap.grid import Grid, build_grid, choose_analysis_crs
 from riskmap.layers import Finding, read_points_csv, read_vector, validate_layer
 from riskmap.layers import area_m2 as geodesic_area_m2
+from riskmap.needs import displaced_population, supply_needs
 from riskmap.network import RoadNetwork
-from riskmap.reachability import helicopter_time, nearest_facility, relief_time
+from riskmap.reachability import (
+    disrupt,
+    helicopter_time,
+    nearest_facility,
+    relief_time,
+)
 from riskmap.results import COUNTY_COLUMNS, RunResult, write_results
 
 __all__ = [
@@ -440,6 +447,7 @@ def run(
             "risk",
             "roads",
             "reach",
+            "road cut",
             "indicators",
             "write",
             "maps",
@@ -526,11 +534,15 @@ def analyse(
     with steps.step("reach"):
         measure_reach(cells, grid, inputs, cfg, network)
 
+    with steps.step("road cut"):
+        cut_summary = measure_road_cut(cells, grid, inputs, cfg, network)
+
     with steps.step("indicators"):
         counties, indicators = _county_table(cells, inputs, cfg)
         townships = _township_table(cells, inputs, cfg, grid)
         facilities = _facility_table(inputs, cells)
         method = _method_record(cfg, cell_classes, grid, network)
+        method["road_cut"] = cut_summary
 
     return RunResult(
         counties=counties,
@@ -665,6 +677,87 @@ def measure_reach(
         cells["t_air_min"] = air["time_min"].to_numpy()
     else:
         log.warning("no helicopter base; helicopter times are inf")
+    cells["air_beats_road"] = cells["t_air_min"] < cells["t_depot_min"]
+
+
+def measure_road_cut(
+    cells: gpd.GeoDataFrame,
+    grid: Grid,
+    inputs: Inputs,
+    cfg: Config,
+    network: RoadNetwork | None,
+) -> dict[str, Any]:
+    """Reach again with roads closed (or slowed) across high hazard.
+
+    Every road piece crossing a cell where one of the scenario's hazards
+    reaches the threshold is closed (or slowed), splitting roads where they
+    cross from safe to hazardous cells. Adds ``t_shelter_cut_min``,
+    ``t_depot_cut_min`` and ``cut_off`` (reached a shelter or depot before,
+    neither after) to the cells and returns a summary of the scenario.
+
+    Cells join the nearest open road, so a cell whose nearest road is closed
+    walks to another one; now and then that road is the quicker way out,
+    and the cell's time drops a little after the cut.
+    """
+    scen = cfg.scenarios.road_cut
+    cells["t_shelter_cut_min"] = cells["t_shelter_min"]
+    cells["t_depot_cut_min"] = cells["t_depot_min"]
+    cells["cut_off"] = False
+    if not scen.enabled or network is None:
+        return {"enabled": False}
+    hazard = cells[[f"h_{h}" for h in scen.hazards]].max(axis=1)
+    zones = gpd.GeoDataFrame({"hazard": hazard}, geometry=cells.geometry)
+    cut = disrupt(
+        network,
+        zones,
+        threshold=scen.threshold,
+        column="hazard",
+        mode=scen.mode,
+        factor=scen.slow_factor,
+        spacing_m=grid.cell_size / 2,
+    )
+    origins = gpd.GeoSeries(
+        gpd.points_from_xy(*grid.centres()), crs=grid.crs, index=cells.index
+    )
+    reach_kw: dict[str, Any] = {
+        "max_snap_m": cfg.network.max_snap_m,
+        "access_speed_kmh": cfg.network.access_speed_kmh,
+    }
+    legs: list[tuple[str, tuple[str, ...], Literal["to_facility", "from_facility"]]]
+    legs = [
+        ("t_shelter_cut_min", SHELTER_KINDS, "to_facility"),
+        ("t_depot_cut_min", DEPOT_KINDS, "from_facility"),
+    ]
+    for col, kinds, direction in legs:
+        table = _facilities_of(inputs, kinds)
+        if table.empty:
+            continue
+        with warnings.catch_warnings():
+            # the unconnected count was reported for the intact network
+            warnings.filterwarnings("ignore", "Raise max_snap_m", UserWarning)
+            times = nearest_facility(
+                cut, origins, table, direction=direction, **reach_kw
+            )
+        cells[col] = times["time_min"].to_numpy()
+    before = np.isfinite(cells["t_shelter_min"]) | np.isfinite(cells["t_depot_min"])
+    after = np.isfinite(cells["t_shelter_cut_min"]) | np.isfinite(
+        cells["t_depot_cut_min"]
+    )
+    cells["cut_off"] = before & ~after
+    states = cut.edges["state"].value_counts().to_dict()
+    closed_km = float(cut.edges.loc[cut.edges["state"] != "open", "length_m"].sum())
+    log.info(
+        "road cut: %s road pieces, %.0f km affected, %d cells cut off",
+        states,
+        closed_km / 1000,
+        int(cells["cut_off"].sum()),
+    )
+    return scen.model_dump() | {
+        "edges": {str(k): int(v) for k, v in states.items()},
+        "affected_km": closed_km / 1000,
+        "cells_cut_off": int(cells["cut_off"].sum()),
+        "population_cut_off": float(cells.loc[cells["cut_off"], "population"].sum()),
+    }
 
 
 def _exposure(pop: pd.Series, method: str) -> pd.Series:
@@ -721,6 +814,30 @@ def _county_table(
     counties["highrisk_share_air_2h"] = counties["adcode"].map(
         _share(air, high.astype(float), by)
     )
+
+    reach_cut = cells["t_shelter_cut_min"] <= std.shelter_reach_min
+    counties["pop_share_shelter_reach_cut"] = counties["adcode"].map(
+        _share(reach_cut, pop, by)
+    )
+    cut_pop = pop.where(cells["cut_off"], 0.0).groupby(by).sum()
+    counties["population_cut_off"] = counties["adcode"].map(cut_pop).fillna(0.0)
+
+    need = cfg.needs
+    displaced = displaced_population(pop, cells["risk_class"], need.displacement_rates)
+    supplies = supply_needs(
+        displaced,
+        by,
+        hours=need.hours,
+        minimum={
+            "water_l": need.water_l,
+            "food_kcal": need.food_kcal,
+            "shelter_m2": need.shelter_m2,
+        },
+    )
+    counties["displaced"] = counties["adcode"].map(supplies["displaced"])
+    counties["water_l_needed"] = counties["adcode"].map(supplies["water_l"])
+    counties["food_kcal_needed"] = counties["adcode"].map(supplies["food_kcal"])
+    counties["shelter_m2_needed"] = counties["adcode"].map(supplies["shelter_m2"])
 
     fac = inputs.facilities
     shelters = fac.loc[fac["kind"].isin(SHELTER_KINDS)]
@@ -802,6 +919,12 @@ _EXTRA_COLUMNS = [
     "shelter_area_m2",
     "n_shelters",
     "n_depots",
+    "pop_share_shelter_reach_cut",
+    "population_cut_off",
+    "displaced",
+    "water_l_needed",
+    "food_kcal_needed",
+    "shelter_m2_needed",
 ]
 
 

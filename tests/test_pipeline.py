@@ -223,3 +223,45 @@ def test_townships_partition_their_counties(run_dir: Path) -> None:
     )
     assert csv["risk_class"].between(1, 5).all()
     assert csv["risk_score"].between(0, 1).all()
+
+
+def test_closing_roads_never_improves_reach(
+    counties: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, run_dir: Path
+) -> None:
+    assert (
+        counties["pop_share_shelter_reach_cut"]
+        <= counties["pop_share_shelter_reach"] + 1e-12
+    ).all()
+    # a cell whose nearest road is closed walks to another one, which can
+    # happen to be quicker; most cells are no faster after the cut
+    finite = np.isfinite(grid["t_shelter_cut_min"])
+    faster = (
+        grid.loc[finite, "t_shelter_cut_min"] < grid.loc[finite, "t_shelter_min"] - 1
+    )
+    assert faster.mean() < 0.05
+    cut = grid["cut_off"].astype(bool)
+    assert (np.isinf(grid.loc[cut, "t_shelter_cut_min"])).all()
+    assert counties["population_cut_off"].sum() == pytest.approx(
+        grid.loc[cut, "population"].sum()
+    )
+    method = json.loads((run_dir / "method.json").read_text(encoding="utf-8"))
+    assert method["road_cut"]["cells_cut_off"] == int(cut.sum())
+
+
+def test_needs_follow_the_minimum_table(counties: gpd.GeoDataFrame) -> None:
+    cfg = load_config()
+    assert (counties["displaced"] > 0).all()
+    assert counties["water_l_needed"].to_numpy() == pytest.approx(
+        counties["displaced"].to_numpy() * cfg.needs.water_l
+    )
+    assert counties["shelter_m2_needed"].to_numpy() == pytest.approx(
+        counties["displaced"].to_numpy() * cfg.needs.shelter_m2
+    )
+    top = max(cfg.needs.displacement_rates.values())
+    assert (counties["displaced"] <= counties["population"] * top).all()
+
+
+def test_helicopter_beats_road_flag(grid: gpd.GeoDataFrame) -> None:
+    flag = grid["air_beats_road"].astype(bool)
+    assert (flag == (grid["t_air_min"] < grid["t_depot_min"])).all()
+    assert 0 < flag.mean() < 1
