@@ -84,6 +84,20 @@ path = "{quakes.as_posix()}"
     return path
 
 
+def cpu_pressure() -> float | None:
+    """Share of the last minute in which runnable tasks waited for a CPU.
+
+    Linux pressure-stall information (``/proc/pressure/cpu``, "some
+    avg60"): near 0 on an idle machine, near 100 when other processes
+    keep every core busy.
+    """
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        return float(line.split()[2].split("=")[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def summarise(report: BatchReport, workers: int) -> dict[str, Any]:
     """Times and memory of one run."""
     peak: dict[int, float] = {}
@@ -91,6 +105,7 @@ def summarise(report: BatchReport, workers: int) -> dict[str, Any]:
         pid = int(info["pid"])
         peak[pid] = max(peak.get(pid, 0.0), float(info.get("peak_rss_mb") or 0.0))
     unit_seconds = [float(u["seconds"]) for u in report.units]
+    cpu = sum(float(u.get("cpu_seconds") or 0.0) for u in report.units)
     return {
         "workers": workers,
         "seconds": round(report.seconds, 1),
@@ -99,6 +114,10 @@ def summarise(report: BatchReport, workers: int) -> dict[str, Any]:
         "failed": report.failed,
         "unit_seconds_sum": round(sum(unit_seconds), 1),
         "unit_seconds_max": round(max(unit_seconds, default=0.0), 2),
+        "unit_cpu_seconds_sum": round(cpu, 1),
+        # Share of the workers' wall time spent on the CPU; well below 1
+        # when other processes compete for the cores.
+        "worker_cpu_share": round(cpu / (workers * report.seconds), 2),
         "cells": int(sum(int(u["cells"] or 0) for u in report.units)),
         "peak_rss_mb_per_worker": sorted(round(v, 1) for v in peak.values()),
     }
@@ -136,7 +155,7 @@ def main() -> None:
             cache_dir=str(work / "cache"),
             wheels=args.wheels,
         )
-        load = os.getloadavg()[0]
+        load, pressure = os.getloadavg()[0], cpu_pressure()
         report = run_batch(
             cfg,
             args.units,
@@ -147,7 +166,15 @@ def main() -> None:
             retries=0,
             options=options,
         )
-        runs.append(summarise(report, n) | {"load_average_at_start": round(load, 2)})
+        runs.append(
+            summarise(report, n)
+            | {
+                "load_average_at_start": round(load, 2),
+                "load_average_at_end": round(os.getloadavg()[0], 2),
+                "cpu_pressure_some_avg60_at_start": pressure,
+                "cpu_pressure_some_avg60_at_end": cpu_pressure(),
+            }
+        )
         print(json.dumps(runs[-1], ensure_ascii=False))
 
     base = next((r["seconds"] for r in runs if r["workers"] == 1), None)

@@ -53,14 +53,11 @@ import shapely
 import typer
 
 from riskmap import pipeline as pl
-from riskmap import population as popmod
 from riskmap import scoring
 from riskmap._io import atomic_path, write_text_atomic
 from riskmap.config import Config
-from riskmap.errors import ConfigError, FieldError, NetworkError, RiskmapError
-from riskmap.grid import Grid, build_grid, choose_analysis_crs
-from riskmap.network import RoadNetwork
-from riskmap.reachability import helicopter_time, nearest_facility, relief_time
+from riskmap.errors import ConfigError, FieldError, RiskmapError
+from riskmap.grid import choose_analysis_crs
 from riskmap.regions import (
     NationalLayers,
     cut_raster,
@@ -353,10 +350,9 @@ def run_inputs(
 ) -> RunResult:
     """Run the analysis on already loaded layers and write the outputs.
 
-    The steps are those of :func:`riskmap.pipeline.run`, composed from its
-    step functions, with one difference: a unit whose box has no road, or
-    no facility of a kind, gets ``inf`` travel times for that kind instead
-    of an error (logged), so remote units still get hazards and risk.
+    :func:`riskmap.pipeline.analyse` followed by the writing steps of
+    :func:`riskmap.pipeline.run`: a unit whose box has no road, or no
+    facility of a kind, gets ``inf`` travel times for that kind.
 
     Parameters
     ----------
@@ -374,55 +370,7 @@ def run_inputs(
     -------
     riskmap.results.RunResult
     """
-    out = Path(out_dir)
-
-    # Grid over the unit in its own UTM zone.
-    crs = choose_analysis_crs(inputs.counties, cfg.run.analysis_crs)
-    grid = build_grid(
-        inputs.counties, "adcode", cell_size_m=cfg.run.cell_size_m, crs=crs
-    )
-    cells = grid.cells()
-
-    # Hazards.
-    surfaces, extras = pl._hazard_surfaces(grid, inputs, cfg)
-    for name in pl.HAZARDS:
-        cells[f"h_{name}"] = np.nan_to_num(grid.values(surfaces[name]))
-    for name, arr in extras.items():
-        cells[name] = grid.values(arr)
-
-    # Population, spread by land cover, slope and settlements.
-    totals = (
-        inputs.population.set_index("adcode")["population"]
-        .reindex(grid.units)
-        .to_numpy(dtype=float)
-    )
-    weights = popmod.dasymetric_weights(
-        np.asarray(grid.values(extras["landcover"]), dtype=float),
-        cells["slope_deg"].to_numpy(),
-        cells["settlement_km"].to_numpy(),
-        cfg.population,
-    )
-    cells["population"] = popmod.spread_by_unit(
-        np.asarray(grid.values(grid.unit_index), dtype=np.int64), totals, weights
-    )
-
-    # Risk and its classes.
-    classes = _score(cells, cfg)
-
-    # Road and helicopter reach.
-    network = _reach(cells, grid, inputs, cfg)
-
-    # Indicators, tables and files.
-    counties, indicators = pl._county_table(cells, inputs, cfg)
-    result = RunResult(
-        counties=counties,
-        grid=cells,
-        facilities=pl._facility_table(inputs, cells),
-        indicators=indicators,
-        method=pl._method_record(cfg, classes, grid, network),
-        out_dir=out,
-        places=inputs.places,
-    )
+    result = pl.analyse(inputs, cfg, out_dir=out_dir)
     result.files.extend(write_results(result))
     if maps:
         with warnings.catch_warnings():
@@ -433,118 +381,6 @@ def run_inputs(
             )
             result.files.extend(pl._write_maps_and_report(result, cfg))
     return result
-
-
-def _score(cells: gpd.GeoDataFrame, cfg: Config) -> scoring.Classification:
-    risk = cfg.risk
-    hazard_cols = cells[[f"h_{h}" for h in pl.HAZARDS]]
-    hw = {f"h_{k}": v for k, v in risk.hazard_weights.items()}
-    exposure = pl._exposure(cells["population"], risk.exposure_method)
-    cells["exposure"] = exposure
-    cells["hazard"] = scoring.risk_index(
-        hazard_cols,
-        pd.Series(1.0, index=cells.index),
-        hazard_weights=hw,
-        method="product",
-        hazard_combination=risk.hazard_combination,
-    )
-    cells["risk_score"] = scoring.risk_index(
-        hazard_cols,
-        exposure,
-        pd.Series(risk.vulnerability, index=cells.index),
-        hazard_weights=hw,
-        method=risk.aggregation,
-        hazard_combination=risk.hazard_combination,
-    )
-    classes = scoring.classify(
-        cells["risk_score"],
-        risk.classification,
-        k=risk.classes,
-        thresholds=risk.thresholds,
-    )
-    cells["risk_class"] = classes.classes
-    return classes
-
-
-def _reach(
-    cells: gpd.GeoDataFrame, grid: Grid, inputs: pl.Inputs, cfg: Config
-) -> RoadNetwork | None:
-    std = cfg.standards
-    spec = cfg.layers.roads if cfg.layers else None
-    shelters = pl._facilities_of(inputs, pl.SHELTER_KINDS)
-    depots = pl._facilities_of(inputs, pl.DEPOT_KINDS)
-    bases = pl._facilities_of(inputs, pl.HELI_KINDS)
-    origins = gpd.GeoSeries(
-        gpd.points_from_xy(*grid.centres()), crs=grid.crs, index=cells.index
-    )
-    for col in ("t_shelter_min", "t_depot_min", "t_relief_h", "t_air_min"):
-        cells[col] = np.inf
-    cells["shelter_id"] = pd.Series(pd.NA, index=cells.index, dtype=object)
-
-    network = None
-    if len(inputs.roads):
-        try:
-            network = RoadNetwork.from_lines(
-                inputs.roads,
-                crs=grid.crs,
-                speeds=cfg.network.speeds_kmh,
-                class_field=spec.class_field if spec else None,
-                speed_field=spec.speed_field if spec else None,
-                oneway_field=spec.oneway_field if spec else None,
-                join_tolerance_m=cfg.network.join_tolerance_m,
-            )
-        except NetworkError as exc:
-            log.warning("no usable road network in the unit's box: %s", exc)
-    if network is None:
-        log.warning("no road in the unit's box; road travel times are inf")
-    snap = cfg.network.max_snap_m
-    access = cfg.network.access_speed_kmh
-    if network is not None and len(shelters):
-        to_shelter = nearest_facility(
-            network,
-            origins,
-            shelters,
-            direction="to_facility",
-            max_snap_m=snap,
-            access_speed_kmh=access,
-        )
-        cells["t_shelter_min"] = to_shelter["time_min"].to_numpy()
-        cells["shelter_id"] = (
-            shelters["facility_id"].reindex(to_shelter["facility"]).to_numpy()
-        )
-    if network is not None and len(depots):
-        from_depot = nearest_facility(
-            network,
-            origins,
-            depots,
-            direction="from_facility",
-            max_snap_m=snap,
-            access_speed_kmh=access,
-        )
-        cells["t_depot_min"] = from_depot["time_min"].to_numpy()
-        relief = relief_time(
-            network,
-            origins,
-            depots,
-            handling_h=dict.fromkeys(
-                ("city", "county", "township"), std.relief_handling_h
-            ),
-            targets_h=(std.relief_initial_h, std.relief_basic_h),
-            max_snap_m=snap,
-            access_speed_kmh=access,
-        )
-        cells["t_relief_h"] = relief["t_relief_h"].to_numpy()
-    if len(bases):
-        lon, lat = grid.centres_lonlat()
-        air = helicopter_time(
-            gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326, index=cells.index),
-            bases,
-            dispatch_min=std.helicopter_dispatch_min,
-            cruise_kmh=std.helicopter_cruise_kmh,
-            range_km=std.helicopter_range_km,
-        )
-        cells["t_air_min"] = air["time_min"].to_numpy()
-    return network
 
 
 # --------------------------------------------------------------------------
@@ -688,8 +524,9 @@ def run_unit(
     -------
     dict
         ``adcode``, ``status`` (``done`` or ``skipped``), ``seconds``,
-        ``cells``, ``peak_rss_mb`` (peak resident memory of the process that
-        ran it, during the run; None off Linux), ``pid``.
+        ``cpu_seconds`` (of the whole process while the unit ran),
+        ``cells``, ``peak_rss_mb`` (peak resident memory of that process
+        during the run; None off Linux) and ``pid``.
 
     Raises
     ------
@@ -708,7 +545,7 @@ def run_unit(
     if not force and is_up_to_date(target, digest):
         return info | {"status": "skipped", "seconds": 0.0, "cells": None}
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     _reset_peak_rss()
     tmp = target.with_name(f".tmp-{adcode}-{uuid.uuid4().hex[:8]}")
     try:
@@ -739,6 +576,7 @@ def run_unit(
     return info | {
         "status": "done",
         "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu,
         "cells": len(result.grid),
         "peak_rss_mb": _peak_rss_mb(),
     }
