@@ -615,23 +615,12 @@ def _coverage(
     problem: SitingProblem, is_open: NDArray[np.bool_], threshold_min: float
 ) -> dict[str, float]:
     """Population within the threshold of the fixed and of the open sites."""
-    pairs = problem.pairs.within(threshold_min)
-    pop = problem.demand["population"].to_numpy(float)
-    fixed = problem.sites["fixed"].to_numpy()
-    before = np.zeros(len(pop), dtype=bool)
-    after = np.zeros(len(pop), dtype=bool)
-    before[pairs.row[fixed[pairs.col]]] = True
-    after[pairs.row[is_open[pairs.col]]] = True
-    total = float(pop.sum())
-    share = (lambda m: float(pop[m].sum()) / total) if total > 0 else (lambda m: 0.0)
-    return {
-        "threshold_min": float(threshold_min),
-        "population": total,
-        "pop_before": float(pop[before].sum()),
-        "pop_after": float(pop[after].sum()),
-        "share_before": share(before),
-        "share_after": share(after),
-    }
+    table = _coverage_table(problem, is_open, threshold_min)
+    total: FloatArray = np.asarray(table.loc["all"], dtype=float)
+    out = {"threshold_min": float(threshold_min)}
+    for i, column in enumerate(table.columns):
+        out[str(column)] = float(total[i])
+    return out
 
 
 def _unit_codes(
