@@ -13,7 +13,7 @@ import math
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 import typer
 
@@ -130,6 +130,47 @@ def validate(
         typer.echo("every layer is usable as configured")
     if errors:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def site(
+    run_dir: Annotated[
+        Path, typer.Argument(help="Folder of a finished 'riskmap run'.")
+    ] = Path("outputs/baise"),
+    config: ConfigOption = None,
+    kind: Annotated[str, typer.Option(help="shelter or depot.")] = "shelter",
+    model: Annotated[str, typer.Option(help="mclp, lscp or p_median.")] = "mclp",
+    p: Annotated[int, typer.Option("-p", help="New sites to add.")] = 10,
+    threshold: Annotated[
+        float | None, typer.Option(help="Minutes; default: shelter reach.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Propose new shelters or depots for a finished run (before/after)."""
+    from riskmap.config import load_config
+    from riskmap.planning import site_from_run
+
+    _setup_logging(verbose, quiet=not verbose)
+    if kind not in ("shelter", "depot") or model not in ("mclp", "lscp", "p_median"):
+        _fail(
+            RiskmapError("--kind is shelter or depot; --model mclp, lscp or p_median")
+        )
+    try:
+        cfg = load_config(config)
+        out = site_from_run(
+            cfg,
+            run_dir,
+            kind=cast(Literal["shelter", "depot"], kind),
+            model=cast(Literal["mclp", "lscp", "p_median"], model),
+            p=p,
+            threshold_min=threshold,
+        )
+    except RiskmapError as exc:
+        _fail(exc)
+        return
+    typer.echo(out.result.summary())
+    for path in out.files:
+        typer.echo(f"wrote {path}")
 
 
 @config_app.command("init")
