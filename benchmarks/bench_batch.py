@@ -78,6 +78,11 @@ id_field = "CODE"
 value_field = "POPU"
 [layers.earthquakes]
 path = "{quakes.as_posix()}"
+
+# Off: the road-cut re-run stopped with an error on 48 of the 111 units
+# when this benchmark was written, and the timings compare worker counts.
+[scenarios.road_cut]
+enabled = false
 """,
         encoding="utf-8",
     )
@@ -185,6 +190,7 @@ def main() -> None:
         "cell_size_m": args.cell_size,
         "maps": args.maps,
         "facilities": "county-seat proxies (seat_facilities)",
+        "road_cut_scenario": False,
         "national_layers_build_seconds": round(cache_seconds, 1),
         "runs": runs,
         "machine": {
