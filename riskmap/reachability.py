@@ -1249,10 +1249,15 @@ def disrupt(
             piece.update(u=ends[k], v=ends[k + 1], _order=i + a)
             piece["geometry"] = substring(geoms[i], a, b, normalized=True)
             rows.append(piece)
-    split = gpd.GeoDataFrame(
-        rows, columns=list(kept.columns), geometry="geometry", crs=network.crs
-    )
-    out = pd.concat([kept, split], ignore_index=True)
+    if rows:
+        split = gpd.GeoDataFrame(
+            rows, columns=list(kept.columns), geometry="geometry", crs=network.crs
+        )
+        out = pd.concat([kept, split], ignore_index=True)
+    else:
+        # nothing crosses the hazard: an empty frame would turn every
+        # column to object dtype in the concatenation
+        out = kept.copy()
     out = out.sort_values("_order", kind="stable").drop(columns="_order")
     out = gpd.GeoDataFrame(
         out.reset_index(drop=True), geometry="geometry", crs=network.crs

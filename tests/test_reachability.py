@@ -601,3 +601,21 @@ def test_baise_roads_match_networkx(data_dir: Path) -> None:
     )
     expected = np.array([ref.get(i, np.inf) for i in range(net.n_nodes)])
     assert np.array_equal(got["time_min"].to_numpy(), expected)
+
+
+def test_disrupt_with_nothing_hazardous_keeps_numeric_times() -> None:
+    net = RoadNetwork.from_edges(
+        np.array([[0.0, 0.0], [1000.0, 0.0]]),
+        np.array([0]),
+        np.array([1]),
+        np.array([1000.0]),
+        crs="EPSG:32648",
+    )
+    calm = gpd.GeoDataFrame(
+        {"h": [0.1]}, geometry=[box(-500, -500, 1500, 500)], crs="EPSG:32648"
+    )
+    after = disrupt(net, calm, threshold=0.6, column="h")
+    assert after.edges["time_fw_min"].dtype == np.float64
+    assert (after.edges["state"] == "open").all()
+    pts = gpd.GeoSeries(gpd.points_from_xy([500.0], [100.0]), crs="EPSG:32648")
+    assert after.snap(pts, max_snap_m=1000)["connected"].all()
