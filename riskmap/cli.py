@@ -173,6 +173,15 @@ def site(
         typer.echo(f"wrote {path}")
 
 
+def _register_batch() -> None:
+    from riskmap.batch import batch_command
+
+    app.command("batch")(batch_command)
+
+
+_register_batch()
+
+
 @config_app.command("init")
 def config_init(
     path: Annotated[Path, typer.Argument(help="Where to write the TOML file.")],
