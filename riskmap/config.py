@@ -186,12 +186,6 @@ class RiskSection(_Strict):
     @field_validator("hazard_weights")
     @classmethod
     def _weights(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = set(value) - {"flood", "geological", "fire", "earthquake"}
-        if unknown:
-            raise ValueError(
-                f"unknown hazards {sorted(unknown)}; use flood, geological, "
-                "fire and earthquake"
-            )
         if any(w < 0 for w in value.values()) or sum(value.values()) <= 0:
             raise ValueError("weights must be non-negative and not all zero")
         return value
@@ -232,6 +226,25 @@ class Standards(_Strict):
     shelter_reach_target_share: float = Field(0.8, ge=0, le=1)
     relief_target_share: float = Field(1.0, ge=0, le=1)
     helicopter_target_share: float = Field(1.0, ge=0, le=1)
+
+
+class HazardLayer(_Strict):
+    """One hazard from a planner's layer (see :mod:`riskmap.hazard_layers`)."""
+
+    hazard: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal["zones", "raster", "points"]
+    path: str
+    layer: str | None = None
+    crs: str | None = None
+    datum: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    field: str | None = None
+    levels: dict[str, float] = {}
+    outside: float = Field(0.0, ge=0, le=1)
+    lower: float | None = None
+    upper: float | None = None
+    method: Literal["decay", "density"] = "decay"
+    scale_km: float = Field(5.0, gt=0)
+    weight: float = Field(0.0, ge=0)
 
 
 class NeedsSection(_Strict):
@@ -281,6 +294,7 @@ class Config(_Strict):
     risk: RiskSection = RiskSection()
     network: NetworkSection = NetworkSection()
     standards: Standards = Standards()
+    hazard_layers: list[HazardLayer] = []
     needs: NeedsSection = NeedsSection()
     scenarios: ScenarioSection = ScenarioSection()
     maps: MapsSection = MapsSection()
@@ -316,6 +330,31 @@ def resolve_data_dir(cfg: Config) -> Path:
 def default_config_text() -> str:
     """Return the text of the default Baise configuration."""
     return resources.files("riskmap").joinpath(DEFAULT_CONFIG).read_text("utf-8")
+
+
+#: The four hazard families every run models.
+BASE_HAZARDS = ("flood", "geological", "fire", "earthquake")
+
+
+def hazard_names(cfg: Config) -> list[str]:
+    """The four base hazards, then any further ones from ``hazard_layers``."""
+    extra = [h.hazard for h in cfg.hazard_layers if h.hazard not in BASE_HAZARDS]
+    return [*BASE_HAZARDS, *dict.fromkeys(extra)]
+
+
+def _check_hazard_names(cfg: Config, source: str) -> None:
+    names = hazard_names(cfg)
+    for spec in cfg.hazard_layers:
+        if spec.hazard not in cfg.risk.hazard_weights and spec.weight > 0:
+            cfg.risk.hazard_weights = cfg.risk.hazard_weights | {
+                spec.hazard: spec.weight
+            }
+    unknown = sorted(set(cfg.risk.hazard_weights) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"{source}: risk.hazard_weights names unknown hazards {unknown}; "
+            f"known: {names}. Add a [[hazard_layers]] entry for a new hazard"
+        )
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -370,6 +409,7 @@ def load_config(path: str | Path | None = None) -> Config:
         ahp = cfg.risk.hazard_ahp
         result = ahp_weights(ahp.matrix, ahp.hazards, label="risk.hazard_ahp.matrix")
         cfg.risk.hazard_weights = dict(result.weights)
+    _check_hazard_names(cfg, source or DEFAULT_CONFIG)
     if cfg.layers is None:
         raise ConfigError(
             f"{source or DEFAULT_CONFIG}: no [layers] section; every run needs "

@@ -12,7 +12,7 @@ import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,9 +27,10 @@ from riskmap import hazards as hz
 from riskmap import population as popmod
 from riskmap import scoring
 from riskmap._io import remove_stale_temps
-from riskmap.config import Config, LayerSpec
+from riskmap.config import Config, LayerSpec, hazard_names
 from riskmap.errors import FieldError, LayerError
 from riskmap.grid import Grid, build_grid, choose_analysis_crs
+from riskmap.hazard_layers import hazard_from_layer
 from riskmap.layers import Finding, read_points_csv, read_vector, validate_layer
 from riskmap.layers import area_m2 as geodesic_area_m2
 from riskmap.needs import displaced_population, supply_needs
@@ -77,6 +78,7 @@ class Inputs:
     rivers: gpd.GeoDataFrame | None = None
     earthquakes: pd.DataFrame | None = None
     faults: gpd.GeoDataFrame | None = None
+    hazard_layers: dict[str, gpd.GeoDataFrame | None] = field(default_factory=dict)
 
 
 class _Steps:
@@ -246,6 +248,23 @@ def load_inputs(cfg: Config) -> Inputs:
 
     dem = _existing(cfg, layers.dem, "dem")
     assert dem is not None
+    own: dict[str, gpd.GeoDataFrame | None] = {}
+    for spec in cfg.hazard_layers:
+        path = cfg.data_path(spec.path)
+        if spec.kind == "raster":
+            _existing(cfg, LayerSpec(path=spec.path), f"hazard {spec.hazard}")
+            own[spec.hazard] = None
+        elif path.suffix.lower() == ".csv":
+            own[spec.hazard] = read_points_csv(path, datum=spec.datum, name=spec.hazard)
+        else:
+            own[spec.hazard] = read_vector(
+                path,
+                layer=spec.layer,
+                crs=spec.crs,
+                datum=spec.datum,
+                name=spec.hazard,
+                required_fields=[spec.field] if spec.field else (),
+            )
     return Inputs(
         counties=counties,
         population=population,
@@ -257,6 +276,7 @@ def load_inputs(cfg: Config) -> Inputs:
         rivers=rivers,
         earthquakes=quakes,
         faults=faults,
+        hazard_layers=own,
     )
 
 
@@ -368,6 +388,14 @@ def _hazard_surfaces(
     quake = hz.earthquake_index(intensity, fault_km, cfg.hazards.earthquake)
 
     surfaces = {"flood": flood, "geological": geo, "fire": fire, "earthquake": quake}
+    for spec in cfg.hazard_layers:
+        log.info("hazard %s from %s layer %s", spec.hazard, spec.kind, spec.path)
+        surfaces[spec.hazard] = hazard_from_layer(
+            spec,
+            grid,
+            cfg.data_path(spec.path),
+            inputs.hazard_layers.get(spec.hazard),
+        )
     extras = {
         "elevation_m": elev,
         "landcover": landcover,
@@ -505,7 +533,7 @@ def analyse(
 
     with steps.step("hazards"):
         surfaces, extras = _hazard_surfaces(grid, inputs, cfg)
-        for name in HAZARDS:
+        for name in hazard_names(cfg):
             cells[f"h_{name}"] = np.nan_to_num(grid.values(surfaces[name]))
         for name, arr in extras.items():
             cells[name] = grid.values(arr)
@@ -563,7 +591,7 @@ def score_cells(cells: pd.DataFrame, cfg: Config) -> scoring.Classification:
     classification (its bins go into the method record).
     """
     risk_cfg = cfg.risk
-    hazard_cols = cells[[f"h_{h}" for h in HAZARDS]]
+    hazard_cols = cells[[f"h_{h}" for h in hazard_names(cfg)]]
     hw = {f"h_{k}": v for k, v in risk_cfg.hazard_weights.items()}
     exposure = _exposure(cells["population"], risk_cfg.exposure_method)
     cells["exposure"] = exposure
@@ -790,7 +818,7 @@ def _county_table(
     agg_rule: Literal["pop_weighted_mean", "mean"] = (
         "pop_weighted_mean" if weights is not None else "mean"
     )
-    for col in [f"h_{h}" for h in HAZARDS] + ["risk_score"]:
+    for col in [f"h_{h}" for h in hazard_names(cfg)] + ["risk_score"]:
         agg = scoring.aggregate_to_units(cells[col], by, weights, agg_rule)
         counties[col] = counties["adcode"].map(agg).astype(float)
     county_classes = scoring.classify(
@@ -860,7 +888,8 @@ def _county_table(
         .astype(int)
     )
 
-    counties = counties[[*COUNTY_COLUMNS, *_EXTRA_COLUMNS, "geometry"]]
+    further = [f"h_{h}" for h in hazard_names(cfg)[len(HAZARDS) :]]
+    counties = counties[[*COUNTY_COLUMNS, *further, *_EXTRA_COLUMNS, "geometry"]]
 
     total_pop = float(pop.sum())
     n_high = int(high.sum())
@@ -962,7 +991,7 @@ def _township_table(
     table = table.rename(columns={pid: "place_id"})
     table["population"] = pop.groupby(by).sum()
     table["n_cells"] = by.value_counts()
-    for col in [f"h_{h}" for h in HAZARDS] + ["risk_score"]:
+    for col in [f"h_{h}" for h in hazard_names(cfg)] + ["risk_score"]:
         table[col] = scoring.aggregate_to_units(
             cells[col], by, pop, "pop_weighted_mean"
         )
@@ -977,7 +1006,7 @@ def _township_table(
     table["pop_share_shelter_reach"] = _share(reach, pop, by)
     table["pop_share_relief_10h"] = _share(relief, pop, by)
     keep = ["place_id", "name", "kind", "adcode", "population", "n_cells"]
-    keep += [f"h_{h}" for h in HAZARDS]
+    keep += [f"h_{h}" for h in hazard_names(cfg)]
     keep += ["risk_score", "risk_class", "pop_share_shelter_reach"]
     keep += ["pop_share_relief_10h", "geometry"]
     return table[[c for c in keep if c in table.columns]].reset_index(drop=True)
@@ -1020,6 +1049,12 @@ def _method_record(
         "hazard_models": cfg.hazards.model_dump(),
         "population": cfg.population.model_dump(),
         "risk": cfg.risk.model_dump(),
+        "hazards": {
+            name: "default model"
+            if name not in {h.hazard for h in cfg.hazard_layers}
+            else next(h.model_dump() for h in cfg.hazard_layers if h.hazard == name)
+            for name in hazard_names(cfg)
+        },
         "hazard_weights_from": _weights_origin(cfg),
         "risk_formula": (
             f"risk = {cfg.risk.aggregation} combination of hazard "
