@@ -161,6 +161,22 @@ class HazardAHP(_Strict):
     matrix: list[list[float | str]]
 
 
+class Indicator(_Strict):
+    """A vulnerability or coping-capacity indicator from a table by unit code.
+
+    ``invert = true`` for indicators where more is better (a capacity, such
+    as hospital beds per 1,000 people): they lower vulnerability.
+    """
+
+    name: str
+    path: str
+    id_field: str = "adcode"
+    field: str
+    method: Literal["minmax", "rank", "zscore"] = "minmax"
+    invert: bool = False
+    weight: float = Field(1.0, gt=0)
+
+
 class RiskSection(_Strict):
     hazard_weights: dict[str, float] = {
         "flood": 0.3,
@@ -173,6 +189,8 @@ class RiskSection(_Strict):
     exposure_method: Literal["log", "minmax"] = "log"
     aggregation: Literal["geometric", "product", "arithmetic"] = "geometric"
     vulnerability: float = Field(1.0, ge=0, le=1)
+    vulnerability_indicators: list[Indicator] = []
+    vulnerability_floor: float = Field(0.5, ge=0, lt=1)
     classification: Literal[
         "natural_breaks", "quantile", "equal_interval", "thresholds"
     ] = "natural_breaks"

@@ -598,7 +598,7 @@ def score_cells(cells: pd.DataFrame, cfg: Config) -> scoring.Classification:
     cells["hazard"] = scoring.combine_hazards(
         hazard_cols, hw, risk_cfg.hazard_combination
     )
-    vuln = pd.Series(risk_cfg.vulnerability, index=cells.index)
+    vuln = vulnerability(cells, cfg)
     cells["risk_score"] = scoring.risk_index(
         hazard_cols,
         exposure,
@@ -615,6 +615,55 @@ def score_cells(cells: pd.DataFrame, cfg: Config) -> scoring.Classification:
     )
     cells["risk_class"] = classes.classes
     return classes
+
+
+def vulnerability(cells: pd.DataFrame, cfg: Config) -> pd.Series:
+    """Vulnerability (0-1) of every cell, from its county's indicators.
+
+    Without ``risk.vulnerability_indicators`` every cell gets the constant
+    ``risk.vulnerability``. Otherwise each indicator is read from its table,
+    joined to the counties by code, normalised across the counties (its
+    ``method``, inverted for capacities); the weighted mean ``s`` becomes
+    ``floor + (1 - floor) * s`` (``risk.vulnerability_floor``), so the least
+    vulnerable county keeps some risk, and is given to every cell of the
+    county. A county missing from a table is an error.
+    """
+    specs = cfg.risk.vulnerability_indicators
+    if not specs:
+        return pd.Series(cfg.risk.vulnerability, index=cells.index)
+    units = pd.Index(sorted(cells["adcode"].astype(str).unique()))
+    scores = {}
+    for spec in specs:
+        path = cfg.data_path(spec.path)
+        table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+        for col in (spec.id_field, spec.field):
+            if col not in table.columns:
+                raise FieldError(
+                    f"no column '{col}' among {list(table.columns)}",
+                    path=path,
+                    layer=spec.name,
+                    field=col,
+                    fix="set id_field and field of this indicator",
+                )
+        values = pd.to_numeric(
+            table.set_index(table[spec.id_field].str.strip())[spec.field],
+            errors="coerce",
+        ).reindex(units)
+        if values.isna().any():
+            missing = list(values.index[values.isna()])
+            raise FieldError(
+                f"no numeric value for units {missing}",
+                path=path,
+                layer=spec.name,
+                field=spec.field,
+                fix="add a row with a number for every county code",
+            )
+        scores[spec.name] = scoring.normalize(values, spec.method, invert=spec.invert)
+    weights = {s.name: s.weight for s in specs}
+    per_unit = scoring.aggregate(pd.DataFrame(scores), weights, "arithmetic")
+    floor = cfg.risk.vulnerability_floor
+    per_unit = floor + (1.0 - floor) * per_unit
+    return cells["adcode"].astype(str).map(per_unit).astype(float)
 
 
 def build_network(inputs: Inputs, cfg: Config, grid: Grid) -> RoadNetwork | None:

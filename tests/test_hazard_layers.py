@@ -154,3 +154,31 @@ def test_weight_for_an_unknown_hazard_is_refused(tmp_path: Path) -> None:
 
 def test_rescale_handles_flat_input() -> None:
     assert rescale(np.array([2.0, 2.0])).tolist() == [0.0, 0.0]
+
+
+def test_vulnerability_from_county_indicators(tmp_path: Path) -> None:
+    from riskmap.config import Indicator
+    from riskmap.pipeline import vulnerability
+
+    (tmp_path / "old.csv").write_text(
+        "adcode,share\n0451002,0.1\n0451003,0.3\n", encoding="utf-8"
+    )
+    (tmp_path / "beds.csv").write_text(
+        "\ufeffadcode,per1000\n0451002,2\n0451003,4\n", encoding="utf-8"
+    )
+    cfg = load_config()
+    cfg.run.data_dir = str(tmp_path)
+    cfg.risk.vulnerability_indicators = [
+        Indicator(name="elderly", path="old.csv", field="share", weight=3),
+        Indicator(name="beds", path="beds.csv", field="per1000", invert=True),
+    ]
+    import pandas as pd
+
+    cells = pd.DataFrame({"adcode": ["0451002", "0451003", "0451002"]})
+    # elderly 0 / 1 (min-max), beds inverted 1 / 0; weights 3 : 1; floor 0.5
+    assert vulnerability(cells, cfg).tolist() == pytest.approx(
+        [0.5 + 0.5 * 0.25, 0.5 + 0.5 * 0.75, 0.5 + 0.5 * 0.25]
+    )
+    cells.loc[3] = ["0451099"]
+    with pytest.raises(FieldError, match=r"no numeric value for units \['0451099'\]"):
+        vulnerability(cells, cfg)
