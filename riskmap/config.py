@@ -105,6 +105,7 @@ class Layers(_Strict):
     rivers: LayerSpec | None = None
     earthquakes: LayerSpec | None = None
     faults: LayerSpec | None = None
+    population_raster: LayerSpec | None = None
 
 
 class FloodModel(_Strict):
@@ -148,6 +149,15 @@ class HazardModels(_Strict):
 
 
 class PopulationModel(_Strict):
+    """How population reaches the grid (see :mod:`riskmap.population`).
+
+    With ``[layers.population_raster]`` (WorldPop, GHS-POP: people per
+    pixel), each cell takes the sum of the pixels it covers; with
+    ``scale_to_census`` those sums are rescaled so every county matches its
+    census count. Without a raster the dasymetric weights below are used.
+    """
+
+    scale_to_census: bool = True
     settlement_distance_scale_km: float = Field(4.0, gt=0)
     settlement_weight: float = Field(4.0, ge=0)
     steep_slope_deg: float = Field(25.0, gt=0)

@@ -75,6 +75,7 @@ class Inputs:
     dem: Path
     places: gpd.GeoDataFrame | None = None
     landcover: Path | None = None
+    population_raster: Path | None = None
     rivers: gpd.GeoDataFrame | None = None
     earthquakes: pd.DataFrame | None = None
     faults: gpd.GeoDataFrame | None = None
@@ -273,6 +274,7 @@ def load_inputs(cfg: Config) -> Inputs:
         dem=dem,
         places=places,
         landcover=_existing(cfg, layers.landcover, "landcover"),
+        population_raster=_existing(cfg, layers.population_raster, "population_raster"),
         rivers=rivers,
         earthquakes=quakes,
         faults=faults,
@@ -544,13 +546,21 @@ def analyse(
             .reindex(grid.units)
             .to_numpy(dtype=float)
         )
-        weights = popmod.dasymetric_weights(
-            np.asarray(grid.values(extras["landcover"]), dtype=float),
-            cells["slope_deg"].to_numpy(),
-            cells["settlement_km"].to_numpy(),
-            cfg.population,
-        )
         unit_of_cell = grid.unit_index[grid.mask]
+        if inputs.population_raster is not None:
+            counts = grid.sample_raster(
+                inputs.population_raster, resampling=Resampling.sum
+            )
+            weights = np.nan_to_num(np.asarray(grid.values(counts), dtype=float))
+            if not cfg.population.scale_to_census:
+                totals = np.bincount(unit_of_cell, weights, minlength=len(totals))
+        else:
+            weights = popmod.dasymetric_weights(
+                np.asarray(grid.values(extras["landcover"]), dtype=float),
+                cells["slope_deg"].to_numpy(),
+                cells["settlement_km"].to_numpy(),
+                cfg.population,
+            )
         cells["population"] = popmod.spread_by_unit(unit_of_cell, totals, weights)
 
     with steps.step("risk"):
@@ -1096,7 +1106,12 @@ def _method_record(
         "analysis_crs": grid.crs.to_string(),
         "cell_size_m": grid.cell_size,
         "hazard_models": cfg.hazards.model_dump(),
-        "population": cfg.population.model_dump(),
+        "population": cfg.population.model_dump()
+        | {
+            "source": "raster"
+            if cfg.layers and cfg.layers.population_raster
+            else "dasymetric from the census table"
+        },
         "risk": cfg.risk.model_dump(),
         "hazards": {
             name: "default model"

@@ -182,3 +182,50 @@ def test_vulnerability_from_county_indicators(tmp_path: Path) -> None:
     cells.loc[3] = ["0451099"]
     with pytest.raises(FieldError, match=r"no numeric value for units \['0451099'\]"):
         vulnerability(cells, cfg)
+
+
+@pytest.mark.parametrize("scale", [True, False])
+def test_population_from_a_raster(tmp_path: Path, scale: bool) -> None:
+    import pandas as pd
+
+    # 0.01 degree pixels, 2 people each, 5,000 more in Baise city's pixel
+    data = np.full((320, 420), 2.0, dtype="float32")
+    row, col = int((25.6 - 23.905) / 0.01), int((106.615 - 104.2) / 0.01)
+    data[row, col] += 5000
+    with rasterio.open(
+        tmp_path / "pop.tif", "w", driver="GTiff", width=420, height=320, count=1,
+        dtype="float32", crs="EPSG:4326", nodata=-99999,
+        transform=from_origin(104.2, 25.6, 0.01, 0.01),
+    ) as dst:  # fmt: skip
+        dst.write(data, 1)
+    extra = (
+        f'[layers.population_raster]\npath = "{(tmp_path / "pop.tif").as_posix()}"\n'
+    )
+    text = default_config_text().replace("cell_size_m = 1000", "cell_size_m = 5000")
+    text = text.replace('data_dir = "default"', f'data_dir = "{_data()}"')
+    text = text.replace("[layers.dem]", extra + "\n[layers.dem]")
+    if not scale:
+        text = text.replace("[population]", "[population]\nscale_to_census = false")
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    cfg = load_config(path)
+    result = analyse(load_inputs(cfg), cfg)
+    grid = result.grid
+    city = _cell_at(grid, 106.615, 23.905)
+    per_county = grid.groupby("adcode")["population"].sum()
+    if scale:
+        census = result.counties.set_index("adcode")["population"].astype(float)
+        pd.testing.assert_series_equal(
+            per_county.sort_index(), census.sort_index(), check_names=False
+        )
+    else:
+        # 5 km cells of 0.01 degree pixels: about 2 people per ~1.1 km2
+        area_km2 = result.counties["area_km2"].sum()
+        assert grid["population"].sum() == pytest.approx(
+            5000 + 2 * area_km2 / 1.14, rel=0.05
+        )
+        # the hot pixel may straddle cells: its 5,000 people stay nearby
+        here = gpd.GeoSeries([Point(106.615, 23.905)], crs=4326).to_crs(grid.crs)
+        near = grid[grid.geometry.centroid.distance(here.iloc[0]) < 6000]
+        assert near["population"].sum() > 5000
+    assert city["population"] == grid["population"].max()
