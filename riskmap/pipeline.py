@@ -57,6 +57,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Upper bounds of hazard levels 1-4 (level 5 above), for unit summaries.
+HAZARD_LEVELS = [0.2, 0.4, 0.6, 0.8]
+
 #: The four hazard families of the plan, in report order.
 HAZARDS = ("flood", "geological", "fire", "earthquake")
 SHELTER_KINDS = ("shelter",)
@@ -880,6 +883,19 @@ def _county_table(
     for col in [f"h_{h}" for h in hazard_names(cfg)] + ["risk_score"]:
         agg = scoring.aggregate_to_units(cells[col], by, weights, agg_rule)
         counties[col] = counties["adcode"].map(agg).astype(float)
+    # side by side: the share of the county's area in the two top hazard
+    # levels and the highest level present (fixed 0.2-wide levels)
+    area = pd.Series(grid_cell_area(cells), index=cells.index)
+    for h in hazard_names(cfg):
+        levels = scoring.classify(
+            cells[f"h_{h}"], "thresholds", k=5, thresholds=HAZARD_LEVELS
+        ).classes
+        share = scoring.aggregate_to_units(
+            levels, by, area, "area_share_above", class_threshold=4
+        )
+        top = scoring.aggregate_to_units(levels, by, rule="max_class")
+        counties[f"h_{h}_area_share_l4"] = counties["adcode"].map(share)
+        counties[f"h_{h}_max_level"] = counties["adcode"].map(top)
     county_classes = scoring.classify(
         counties["risk_score"],
         cfg.risk.classification,
@@ -948,7 +964,14 @@ def _county_table(
     )
 
     further = [f"h_{h}" for h in hazard_names(cfg)[len(HAZARDS) :]]
-    counties = counties[[*COUNTY_COLUMNS, *further, *_EXTRA_COLUMNS, "geometry"]]
+    rules = [
+        f"h_{h}_{rule}"
+        for h in hazard_names(cfg)
+        for rule in ("area_share_l4", "max_level")
+    ]
+    counties = counties[
+        [*COUNTY_COLUMNS, *further, *_EXTRA_COLUMNS, *rules, "geometry"]
+    ]
 
     total_pop = float(pop.sum())
     n_high = int(high.sum())
@@ -1071,6 +1094,11 @@ def _township_table(
     return table[[c for c in keep if c in table.columns]].reset_index(drop=True)
 
 
+def grid_cell_area(cells: gpd.GeoDataFrame) -> np.ndarray:
+    """Area of each cell in m² (cells are in the projected analysis CRS)."""
+    return np.asarray(cells.geometry.area, dtype=float)
+
+
 def _indicator(
     name: str, name_zh: str, value: float, target: float, description: str
 ) -> dict[str, Any]:
@@ -1120,6 +1148,12 @@ def _method_record(
             for name in hazard_names(cfg)
         },
         "hazard_weights_from": _weights_origin(cfg),
+        "county_hazard_rules": {
+            "h_<hazard>": f"{cfg.risk.county_aggregation} of the cells",
+            "h_<hazard>_area_share_l4": "share of the county's area in hazard "
+            f"levels 4-5 (level bounds {HAZARD_LEVELS})",
+            "h_<hazard>_max_level": "highest hazard level (1-5) of any cell",
+        },
         "risk_formula": (
             f"risk = {cfg.risk.aggregation} combination of hazard "
             f"({cfg.risk.hazard_combination} of h_*), exposure "

@@ -265,3 +265,18 @@ def test_helicopter_beats_road_flag(grid: gpd.GeoDataFrame) -> None:
     flag = grid["air_beats_road"].astype(bool)
     assert (flag == (grid["t_air_min"] < grid["t_depot_min"])).all()
     assert 0 < flag.mean() < 1
+
+
+def test_hazard_rules_side_by_side(counties: gpd.GeoDataFrame, run_dir: Path) -> None:
+    for h in ("flood", "geological", "fire", "earthquake"):
+        share = counties[f"h_{h}_area_share_l4"]
+        top = counties[f"h_{h}_max_level"]
+        assert share.between(0, 1).all()
+        assert top.between(1, 5).all()
+        # the highest level present is never below the level of the mean
+        mean_level = np.searchsorted([0.2, 0.4, 0.6, 0.8], counties[f"h_{h}"]) + 1
+        assert (top >= mean_level).all()
+        # a county with area in levels 4-5 has a top level of at least 4
+        assert (top[share > 0] >= 4).all()
+    method = json.loads((run_dir / "method.json").read_text(encoding="utf-8"))
+    assert "h_<hazard>_max_level" in method["county_hazard_rules"]
