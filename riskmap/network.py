@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_SPEEDS_KMH",
     "Components",
     "RoadNetwork",
+    "read_osm_roads",
     "speed_for_class",
 ]
 
@@ -999,6 +1000,16 @@ OSM_ROAD_TYPES = frozenset(
         "track",
     }
 )
+
+
+def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
+    """Road ways of an OpenStreetMap extract (``.osm.pbf`` or ``.osm``).
+
+    Returns lines in EPSG:4326 split at junctions, with ``highway`` and
+    ``oneway`` columns, ready for :meth:`RoadNetwork.from_lines`. Reads the
+    file offline with pyosmium.
+    """
+    return _read_osm_roads(Path(path))
 
 
 def _read_osm_roads(path: Path) -> gpd.GeoDataFrame:

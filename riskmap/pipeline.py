@@ -34,7 +34,7 @@ from riskmap.hazard_layers import hazard_from_layer
 from riskmap.layers import Finding, read_points_csv, read_vector, validate_layer
 from riskmap.layers import area_m2 as geodesic_area_m2
 from riskmap.needs import displaced_population, supply_needs
-from riskmap.network import RoadNetwork
+from riskmap.network import RoadNetwork, read_osm_roads
 from riskmap.reachability import (
     disrupt,
     helicopter_time,
@@ -206,7 +206,18 @@ def load_inputs(cfg: Config) -> Inputs:
             fix="add a row per county code of the counties layer",
         )
 
-    roads = _read_layer(cfg, layers.roads, "roads")
+    roads_path = cfg.data_path(layers.roads.path)
+    if roads_path.name.lower().endswith((".osm", ".osm.pbf", ".pbf")):
+        if not roads_path.is_file():
+            raise LayerError(
+                "the file does not exist",
+                path=roads_path,
+                layer="roads",
+                fix="correct [layers.roads] path",
+            )
+        roads = read_osm_roads(roads_path)
+    else:
+        roads = _read_layer(cfg, layers.roads, "roads")
     facilities = _read_layer(
         cfg,
         layers.facilities,
@@ -691,7 +702,8 @@ def build_network(inputs: Inputs, cfg: Config, grid: Grid) -> RoadNetwork | None
         speeds=cfg.network.speeds_kmh,
         class_field=spec.class_field if spec else None,
         speed_field=spec.speed_field if spec else None,
-        oneway_field=spec.oneway_field if spec else None,
+        oneway_field=(spec.oneway_field if spec else None)
+        or ("oneway" if "oneway" in inputs.roads.columns else None),
         join_tolerance_m=cfg.network.join_tolerance_m,
         dem=inputs.dem if cfg.network.slope_factor else None,
     )
