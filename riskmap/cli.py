@@ -9,7 +9,6 @@ rebuilds the default dataset from its registry packages.
 from __future__ import annotations
 
 import logging
-import math
 import signal
 import sys
 from pathlib import Path
@@ -57,10 +56,9 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
 
 
 def _fmt(value: float, indicator: dict[str, object]) -> str:
-    if indicator["unit"] != "share":
-        return f"{value:.2f}"
-    # round down, so that 99.96 % is never shown as a failing 100.0 %
-    return f"{math.floor(value * 1000) / 10:.1f}%"
+    from riskmap.report import format_value
+
+    return format_value(value, "share" if indicator["unit"] == "share" else "float")
 
 
 def _fail(exc: Exception) -> None:

@@ -223,6 +223,7 @@ class NetworkSection(_Strict):
     access_speed_kmh: float = Field(15.0, gt=0)
     max_snap_m: float = Field(60000.0, gt=0)
     join_tolerance_m: float = Field(50.0, ge=0)
+    direct_max_m: float = Field(5000.0, ge=0)
     slope_factor: bool = True
     speeds_kmh: dict[str, float] = {
         "expressway": 100.0,

@@ -260,7 +260,8 @@ def _indicator_sheet(book: Any, indicators: Sequence[Mapping[str, Any]]) -> Any:
             ]
         )
         row = sheet.max_row
-        fmt = "0.0%" if share else "#,##0.00"
+        # two decimals, so a shortfall such as 99.95 % is not shown as 100.0 %
+        fmt = "0.00%" if share else "#,##0.00"
         sheet.cell(row=row, column=3).number_format = fmt
         sheet.cell(row=row, column=4).number_format = fmt
         if verdict != _UNKNOWN:

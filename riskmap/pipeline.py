@@ -723,6 +723,8 @@ def measure_reach(
 
     Columns: ``t_shelter_min`` and ``shelter_id`` (nearest shelter, trip from
     the cell), ``t_depot_min`` (nearest depot, trip to the cell),
+    each the quicker of the road trip and a straight trip at the access
+    speed (local roads and paths missing from the road layer),
     ``t_relief_h`` (through the depot chain) and ``t_air_min``.
     """
     std = cfg.standards
@@ -751,6 +753,11 @@ def measure_reach(
         cells["shelter_id"] = (
             shelters["facility_id"].reindex(to_shelter["facility"]).to_numpy()
         )
+    if not shelters.empty:
+        direct, nearest = _direct_minutes(origins, shelters, cfg)
+        better = direct < cells["t_shelter_min"].to_numpy()
+        cells.loc[better, "t_shelter_min"] = direct[better]
+        cells.loc[better, "shelter_id"] = nearest[better]
     if network is not None and not depots.empty:
         from_depot = nearest_facility(
             network, origins, depots, direction="from_facility", **reach_kw
@@ -767,6 +774,9 @@ def measure_reach(
             **reach_kw,
         )
         cells["t_relief_h"] = relief["t_relief_h"].to_numpy()
+    if not depots.empty:
+        direct, _ = _direct_minutes(origins, depots, cfg)
+        cells["t_depot_min"] = np.fmin(cells["t_depot_min"].to_numpy(), direct)
     if not bases.empty:
         lon, lat = grid.centres_lonlat()
         air = helicopter_time(
@@ -780,6 +790,24 @@ def measure_reach(
     else:
         log.warning("no helicopter base; helicopter times are inf")
     cells["air_beats_road"] = cells["t_air_min"] < cells["t_depot_min"]
+
+
+def _direct_minutes(
+    origins: gpd.GeoSeries, facilities: gpd.GeoDataFrame, cfg: Config
+) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-line minutes to the nearest facility at the access speed.
+
+    The default road graph holds major roads only; a cell next to its
+    shelter must not be routed out to a distant highway and back. Cells
+    farther than ``network.direct_max_m`` get ``inf``.
+    """
+    pts = facilities.to_crs(origins.crs).geometry
+    tree = cKDTree(np.column_stack([pts.x, pts.y]))
+    dist, idx = tree.query(np.column_stack([origins.x, origins.y]))
+    minutes = dist / 1000.0 / cfg.network.access_speed_kmh * 60.0
+    minutes[dist > cfg.network.direct_max_m] = np.inf
+    ids = facilities["facility_id"].to_numpy()[idx]
+    return minutes, ids
 
 
 def measure_road_cut(
@@ -840,7 +868,8 @@ def measure_road_cut(
             times = nearest_facility(
                 cut, origins, table, direction=direction, **reach_kw
             )
-        cells[col] = times["time_min"].to_numpy()
+        direct, _ = _direct_minutes(origins, table, cfg)
+        cells[col] = np.fmin(times["time_min"].to_numpy(), direct)
     before = np.isfinite(cells["t_shelter_min"]) | np.isfinite(cells["t_depot_min"])
     after = np.isfinite(cells["t_shelter_cut_min"]) | np.isfinite(
         cells["t_depot_cut_min"]
@@ -995,6 +1024,15 @@ def _county_table(
             float((pop * reach).sum() / total_pop),
             std.shelter_reach_target_share,
             f"share within {std.shelter_reach_min:g} min",
+        ),
+        _indicator(
+            "pop_share_shelter_reach_cut",
+            "道路阻断情景下避难场所可达人口比例",
+            float((pop * (cells["t_shelter_cut_min"] <= std.shelter_reach_min)).sum())
+            / total_pop,
+            std.shelter_reach_target_share,
+            f"share within {std.shelter_reach_min:g} min with roads closed "
+            "across high flood or geological hazard",
         ),
         _indicator(
             "pop_share_relief_10h",
@@ -1172,6 +1210,13 @@ def _method_record(
             f"({cfg.risk.exposure_method}-scaled population) and vulnerability"
         ),
         "cell_class_bins": [float(b) for b in classes.bins],
+        "risk_class_meaning": (
+            "relative: classes are cut among the units of this run (cells "
+            "among cells, counties among counties, townships among "
+            "townships); class 1 is the lowest risk of this city, not a low "
+            "risk in absolute terms. Use risk.classification = 'thresholds' "
+            "for fixed bounds"
+        ),
         "network": cfg.network.model_dump() | {"summary": repr(network)},
         "standards": cfg.standards.model_dump(),
     }

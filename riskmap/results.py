@@ -104,6 +104,25 @@ def _for_file(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def _tidy(table: pd.DataFrame) -> pd.DataFrame:
+    """Round a table for people to read: whole people, 4 decimals else.
+
+    The GeoPackage keeps full precision; CSV tables are for reading.
+    """
+    out = table.copy()
+    for col in out.columns:
+        if not pd.api.types.is_float_dtype(out[col]):
+            continue
+        people = col in {"population", "displaced", "population_cut_off"}
+        if people or col.endswith(("_needed", "_m2")):
+            out[col] = out[col].round(0)
+        elif col.endswith("_km2"):
+            out[col] = out[col].round(2)
+        else:
+            out[col] = out[col].round(4)
+    return out
+
+
 def write_results(result: RunResult) -> list[Path]:
     """Write ``results.gpkg`` and ``summary.csv`` into ``result.out_dir``.
 
@@ -147,7 +166,7 @@ def write_results(result: RunResult) -> list[Path]:
     log.info("wrote %s", gpkg)
 
     summary = out / "summary.csv"
-    table = pd.DataFrame(result.counties.drop(columns="geometry"))
+    table = _tidy(pd.DataFrame(result.counties.drop(columns="geometry")))
     with atomic_path(summary) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8")
     log.info("wrote %s", summary)
@@ -156,7 +175,7 @@ def write_results(result: RunResult) -> list[Path]:
     if result.townships is not None:
         towns = out / "townships.csv"
         with atomic_path(towns) as tmp:
-            pd.DataFrame(result.townships.drop(columns="geometry")).to_csv(
+            _tidy(pd.DataFrame(result.townships.drop(columns="geometry"))).to_csv(
                 tmp, index=False, encoding="utf-8"
             )
         written.append(towns)

@@ -125,7 +125,7 @@ def test_summary_xlsx_values(
     verdicts = [r[6].value for r in ind.iter_rows(min_row=2)]
     assert verdicts == ["未达标", "达标", "未评估"]
     assert ind["C2"].value == pytest.approx(0.7839)
-    assert ind["C2"].number_format == "0.0%"
+    assert ind["C2"].number_format == "0.00%"
     assert ind["C3"].number_format == "#,##0.00"
 
     towns = book["乡镇"]

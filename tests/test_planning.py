@@ -44,12 +44,13 @@ def test_new_shelters_raise_coverage(coarse: tuple[Path, Path]) -> None:
     cov = pd.read_csv(out / "sites_coverage.csv", dtype={"unit": str}).set_index("unit")
     assert cov.loc["all", "share_after"] > cov.loc["all", "share_before"]
     assert (cov["share_after"] >= cov["share_before"] - 1e-9).all()
-    # before equals the run's own shelter reach
+    # before is the run's road reach; the run also lets cells within
+    # direct_max_m walk straight to a shelter, which siting leaves out
     summary = pd.read_csv(out / "summary.csv", dtype={"adcode": str})
     run_share = (
         summary["pop_share_shelter_reach"] * summary["population"]
     ).sum() / summary["population"].sum()
-    assert cov.loc["all", "share_before"] == pytest.approx(run_share, abs=0.01)
+    assert run_share - 0.1 < cov.loc["all", "share_before"] <= run_share + 0.01
     sites = gpd.read_file(out / "sites.gpkg", layer="sites")
     assert int(sites["new"].astype(bool).sum()) == 5
     page = (out / "siting.html").read_text(encoding="utf-8")
