@@ -39,7 +39,6 @@ import os
 import shutil
 import time
 import uuid
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -373,13 +372,7 @@ def run_inputs(
     result = pl.analyse(inputs, cfg, out_dir=out_dir)
     result.files.extend(write_results(result))
     if maps:
-        with warnings.catch_warnings():
-            # TODO: drop this filter once static_maps skips an empty layer of
-            # neighbouring counties (a batch unit has no neighbours).
-            warnings.filterwarnings(
-                "ignore", "The GeoSeries you are attempting to plot is empty"
-            )
-            result.files.extend(pl._write_maps_and_report(result, cfg))
+        result.files.extend(pl._write_maps_and_report(result, cfg))
     return result
 
 
