@@ -207,6 +207,14 @@ def _map_entries(
     return city, entries
 
 
+def _relative_classes(method: Mapping[str, Any]) -> bool:
+    """True unless the run classified risk by fixed thresholds."""
+    risk = method.get("risk")
+    return not (
+        isinstance(risk, Mapping) and risk.get("classification") == "thresholds"
+    )
+
+
 def write_report(
     out_dir: str | Path,
     counties: pd.DataFrame,
@@ -275,6 +283,7 @@ def write_report(
         county_rows=_county_rows(counties),
         indicators=_indicator_rows(indicators),
         method=_method_items(method),
+        relative_classes=_relative_classes(method),
         risk_classes=[
             (k, RISK_CLASS_NAMES[k][0], RISK_CLASS_NAMES[k][1], RISK_COLOURS[k - 1])
             for k in range(1, 6)
