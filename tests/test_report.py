@@ -130,3 +130,16 @@ def test_report_without_maps_or_indicators(
 )
 def test_format_value(value: object, kind: str, text: str) -> None:
     assert format_value(value, kind) == text
+
+
+@pytest.mark.parametrize(
+    ("method", "relative"), [("natural_breaks", True), ("thresholds", False)]
+)
+def test_report_says_when_classes_are_relative(
+    tmp_path: Path, method: str, relative: bool
+) -> None:
+    counties = pd.DataFrame(
+        {"adcode": ["451002"], "name": ["右江区"], "risk_class": [3]}
+    )
+    page = write_report(tmp_path, counties, [], {"risk": {"classification": method}})
+    assert ("相对分级" in page.read_text(encoding="utf-8")) is relative
