@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import os
 import shutil
 import subprocess
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap._io import atomic_path, safe_filename
+from riskmap._values import plain
 from riskmap.maps import HAZARD_NAMES, RISK_CLASS_NAMES, RISK_COLOURS
 
 __all__ = [
@@ -125,23 +125,8 @@ _TITLE = (
 # ---------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """A cell value: numpy made plain, missing and infinite made None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.isoformat()
-    return value
-
-
 def _cell(value: Any, kind: str) -> Any:
-    value = _plain(value)
+    value = plain(value)
     if value is None:
         return None
     if kind == "text":
@@ -156,14 +141,14 @@ def _cell(value: Any, kind: str) -> Any:
 
 
 def _verdict(passed: Any) -> str:
-    passed = _plain(passed)
+    passed = plain(passed)
     if passed is None:
         return _UNKNOWN
     return _PASS if bool(passed) else _FAIL
 
 
 def _is_share(item: Mapping[str, Any]) -> bool:
-    return str(_plain(item.get("unit")) or "") in ("share", "fraction", "0-1")
+    return str(plain(item.get("unit")) or "") in ("share", "fraction", "0-1")
 
 
 def _text(value: Any, kind: str) -> str:
@@ -250,12 +235,12 @@ def _indicator_sheet(book: Any, indicators: Sequence[Mapping[str, Any]]) -> Any:
         verdict = _verdict(item.get("passed"))
         sheet.append(
             [
-                str(_plain(item.get("name_zh")) or ""),
-                str(_plain(item.get("name")) or ""),
+                str(plain(item.get("name_zh")) or ""),
+                str(plain(item.get("name")) or ""),
                 _cell(item.get("value"), "float"),
                 _cell(item.get("target"), "float"),
-                "%" if share else str(_plain(item.get("unit")) or ""),
-                str(_plain(item.get("description")) or ""),
+                "%" if share else str(plain(item.get("unit")) or ""),
+                str(plain(item.get("description")) or ""),
                 verdict,
             ]
         )
@@ -425,10 +410,10 @@ def _indicator_table(doc: Any, indicators: Sequence[Mapping[str, Any]]) -> None:
         kind = "share" if _is_share(item) else "float"
         rows.append(
             [
-                "\n".join(str(_plain(item.get(k)) or "") for k in ("name_zh", "name")),
+                "\n".join(str(plain(item.get(k)) or "") for k in ("name_zh", "name")),
                 _text(item.get("value"), kind),
                 _text(item.get("target"), kind),
-                "" if kind == "share" else str(_plain(item.get("unit")) or ""),
+                "" if kind == "share" else str(plain(item.get("unit")) or ""),
                 _verdict(item.get("passed")),
             ]
         )
@@ -480,9 +465,9 @@ def _method_rows(method: Any, prefix: str = "") -> list[list[str]]:
             rows += _method_rows(value, f"{prefix}{i}.")
         return rows
     if isinstance(method, list | tuple | np.ndarray):
-        text = ", ".join(str(_plain(v)) for v in method)
+        text = ", ".join(str(plain(v)) for v in method)
     else:
-        value = _plain(method)
+        value = plain(method)
         text = "—" if value is None else str(value)
     return [[prefix.rstrip("."), text]]
 
@@ -521,7 +506,7 @@ def _add_maps(
         # Height-bound so a map and its caption share a page with a heading.
         doc.add_picture(str(png), height=Cm(14.5))
         doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        name = f"{record.get('name', '')} {_plain(record.get('name_en')) or ''}"
+        name = f"{record.get('name', '')} {plain(record.get('name_en')) or ''}"
         caption = doc.add_paragraph(f"图 {added + 1}  {name.strip()} ({code})")
         caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
         added += 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap._io import atomic_path, safe_filename
+from riskmap._values import plain
 from riskmap.maps import HAZARD_NAMES, RISK_CLASS_NAMES, RISK_COLOURS
 
 __all__ = [
@@ -54,16 +54,6 @@ COUNTY_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def format_value(value: Any, kind: str = "float") -> str:
     """Format one number for the report.
 
@@ -78,7 +68,7 @@ def format_value(value: Any, kind: str = "float") -> str:
     >>> format_value(0.99996, "share")
     '> 99.9 %'
     """
-    value = _plain(value)
+    value = plain(value)
     if value is None or value == "":
         return "—"
     if kind == "text" or isinstance(value, str):
@@ -109,7 +99,7 @@ def _county_rows(counties: pd.DataFrame) -> list[dict[str, Any]]:
     for record in counties.to_dict("records"):
         cells = []
         for col, _, _, kind in columns:
-            value = _plain(record.get(col))
+            value = plain(record.get(col))
             colour = None
             if kind == "class" and value in (1, 2, 3, 4, 5):
                 colour = RISK_COLOURS[int(value) - 1]
@@ -121,13 +111,13 @@ def _county_rows(counties: pd.DataFrame) -> list[dict[str, Any]]:
 def _indicator_rows(indicators: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for item in indicators:
-        unit = str(_plain(item.get("unit")) or "")
+        unit = str(plain(item.get("unit")) or "")
         kind = "share" if unit in ("share", "fraction", "0-1") else "float"
-        passed = _plain(item.get("passed"))
+        passed = plain(item.get("passed"))
         rows.append(
             {
-                "name": str(_plain(item.get("name")) or ""),
-                "name_zh": str(_plain(item.get("name_zh")) or ""),
+                "name": str(plain(item.get("name")) or ""),
+                "name_zh": str(plain(item.get("name_zh")) or ""),
                 "value": format_value(item.get("value"), kind),
                 "target": format_value(item.get("target"), kind),
                 "unit": "" if kind == "share" else unit,
@@ -146,8 +136,8 @@ def _method_items(method: Any) -> Any:
     ):
         return [(str(i + 1), _method_items(v)) for i, v in enumerate(method)]
     if isinstance(method, list | tuple | np.ndarray):
-        return ", ".join(str(_plain(v)) for v in method)
-    value = _plain(method)
+        return ", ".join(str(plain(v)) for v in method)
+    value = plain(method)
     return "—" if value is None else str(value)
 
 
